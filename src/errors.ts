@@ -1,0 +1,45 @@
+/**
+ * Stable error codes. Agents and users match on these strings, so they are a public
+ * contract: add new ones freely, never rename or repurpose one.
+ */
+export const ErrorCode = {
+  NO_WALLET: "NO_WALLET",
+  PRICE_ABOVE_CALL_LIMIT: "PRICE_ABOVE_CALL_LIMIT",
+  SESSION_BUDGET_EXCEEDED: "SESSION_BUDGET_EXCEEDED",
+  NO_ACCEPTABLE_PAYMENT_OPTION: "NO_ACCEPTABLE_PAYMENT_OPTION",
+  INVALID_PAYMENT_REQUIRED: "INVALID_PAYMENT_REQUIRED",
+  PAYMENT_REJECTED: "PAYMENT_REJECTED",
+  INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
+  HTTP_ERROR: "HTTP_ERROR",
+  PRIVATE_ADDRESS_BLOCKED: "PRIVATE_ADDRESS_BLOCKED",
+  INVALID_INPUT: "INVALID_INPUT",
+  CONFIG_INVALID: "CONFIG_INVALID",
+  SIGNING_FAILED: "SIGNING_FAILED",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error a person or an agent can act on: a stable `code` plus a message that says what to do. */
+export class CodedError extends Error {
+  readonly code: ErrorCode;
+  /** Machine-readable facts about the failure (amounts, limits, the server's reason). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CodedError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isCodedError(error: unknown): error is CodedError {
+  return error instanceof CodedError;
+}
+
+/** Error text as an agent sees it: `[CODE] message`. */
+export function formatError(error: unknown): string {
+  if (isCodedError(error)) return `[${error.code}] ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `[INTERNAL_ERROR] ${message}`;
+}

@@ -1,0 +1,155 @@
+import { isIP } from "node:net";
+import { Agent, request as undiciRequest, errors as undiciErrors } from "undici";
+import { CodedError, ErrorCode, isCodedError } from "../errors.js";
+import { isPrivateAddress } from "../policy/privateAddress.js";
+import { guardedLookup, privateAddressError } from "./guardedLookup.js";
+import type { HttpRequest, HttpResponse } from "./types.js";
+
+export interface HttpClientOptions {
+  timeoutMs: number;
+  maxBodyBytes: number;
+  allowPrivate: boolean;
+  userAgent: string;
+}
+
+export interface SendOptions {
+  /** Follow redirects (the unpaid probe); a paid request never follows one. */
+  followRedirects: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HttpClient {
+  send(request: HttpRequest, options: SendOptions): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+const MAX_REDIRECTS = 5;
+
+/** One HTTP client per server: keep-alive connections reused across calls. */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const dispatcher = new Agent({
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect: { timeout: options.timeoutMs, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) },
+  });
+
+  async function sendOnce(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const url = new URL(request.url);
+    if (!options.allowPrivate) refuseLiteralPrivateHost(url);
+    const headers = { "user-agent": options.userAgent, ...request.headers };
+    const response = await undiciRequest(url, {
+      method: request.method,
+      headers,
+      body: request.body,
+      dispatcher,
+      signal,
+    });
+    const body = await readLimited(response.body, options.maxBodyBytes, request.url);
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    return {
+      url: request.url,
+      status: response.statusCode,
+      headers: flat,
+      body,
+      header: (name) => flat[name.toLowerCase()],
+    };
+  }
+
+  return {
+    async send(request, { followRedirects, signal }) {
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      try {
+        let current = request;
+        for (let hop = 0; ; hop++) {
+          const response = await sendOnce(current, combined);
+          const location = response.header("location");
+          if (!followRedirects || !location || !isRedirect(response.status)) return response;
+          if (hop >= MAX_REDIRECTS) {
+            throw new CodedError(ErrorCode.HTTP_ERROR, `${request.url} redirected more than ${MAX_REDIRECTS} times; giving up.`);
+          }
+          current = redirectRequest(current, response.status, new URL(location, current.url));
+        }
+      } catch (error) {
+        throw toHttpError(error, request.url, options.timeoutMs, timeout.aborted);
+      }
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function redirectRequest(previous: HttpRequest, status: number, target: URL): HttpRequest {
+  if (target.protocol !== "http:" && target.protocol !== "https:") {
+    throw new CodedError(ErrorCode.HTTP_ERROR, `${previous.url} redirected to a non-HTTP URL (${target.protocol}); not followed.`);
+  }
+  const sameOrigin = target.origin === new URL(previous.url).origin;
+  // Credentials the agent meant for one origin must not follow a redirect to another.
+  const headers = sameOrigin
+    ? previous.headers
+    : Object.fromEntries(Object.entries(previous.headers).filter(([k]) => !/^(authorization|cookie)$/i.test(k)));
+  const keepsBody = status === 307 || status === 308;
+  return {
+    url: target.href,
+    method: keepsBody ? previous.method : "GET",
+    headers,
+    body: keepsBody ? previous.body : undefined,
+  };
+}
+
+function refuseLiteralPrivateHost(url: URL): void {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost")) throw privateAddressError(url.hostname, "127.0.0.1");
+  if (isIP(host) && isPrivateAddress(host)) throw privateAddressError(url.hostname, host);
+}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number, url: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new CodedError(
+        ErrorCode.HTTP_ERROR,
+        `The response from ${url} is larger than http.maxBodyBytes (${limit} bytes); it was not read to the end. Raise http.maxBodyBytes in the config if you expect large responses.`,
+        { limit },
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toHttpError(error: unknown, url: string, timeoutMs: number, timedOut: boolean): CodedError {
+  if (isCodedError(error)) return error;
+  const cause = (error as { cause?: unknown }).cause;
+  if (isCodedError(cause)) return cause;
+  if (
+    timedOut ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError
+  ) {
+    return new CodedError(
+      ErrorCode.HTTP_ERROR,
+      `${url} did not answer within http.timeoutMs (${timeoutMs} ms). Try again later, or raise http.timeoutMs in the config.`,
+      { url, reason: "timeout" },
+    );
+  }
+  if ((error as Error).name === "AbortError") {
+    return new CodedError(ErrorCode.HTTP_ERROR, `The request to ${url} was cancelled.`, { url, reason: "aborted" });
+  }
+  const code = (error as NodeJS.ErrnoException).code ?? (cause as NodeJS.ErrnoException | undefined)?.code;
+  return new CodedError(
+    ErrorCode.HTTP_ERROR,
+    `Could not fetch ${url}: ${code ? `${code}, ` : ""}${(error as Error).message}. Check the URL and that the server is up.`,
+    { url, reason: code ?? "network" },
+  );
+}

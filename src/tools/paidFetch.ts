@@ -1,0 +1,105 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { bodyText } from "../content/bodyText.js";
+import { findNetwork } from "../chain/networks.js";
+import { parseUsd } from "../money.js";
+import { fetchWithPayment } from "../payment/fetchWithPayment.js";
+import type { Receipt } from "../payment/receipt.js";
+import type { Runtime } from "../runtime.js";
+import { budgetSummary } from "./budgetSummary.js";
+import { BudgetOutput, ReceiptOutput } from "./schemas.js";
+import { toolError } from "./toolError.js";
+
+const NO_CRLF = /^[^\r\n]*$/;
+
+export const PaidFetchInput = {
+  url: z
+    .url({ protocol: /^https?$/, error: "url must be an absolute http:// or https:// URL" })
+    .max(8192)
+    .describe("The http(s) URL to fetch."),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("GET").describe("HTTP method; GET by default."),
+  headers: z
+    .record(
+      z.string().min(1).max(256).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "header names must be HTTP tokens"),
+      z.string().max(8192).regex(NO_CRLF, "header values must not contain CR or LF"),
+    )
+    .optional()
+    .describe("Request headers, e.g. {\"content-type\": \"application/json\"}."),
+  body: z.string().max(1024 * 1024).optional().describe("Request body, sent as given (set content-type in headers for JSON)."),
+  max_payment: z
+    .string()
+    .regex(/^\d{1,12}(\.\d{1,6})?$/, 'max_payment must be a USD amount such as "0.05"')
+    .optional()
+    .describe("Optional USD cap for this call only, e.g. \"0.05\". Can lower the configured per-call limit, never raise it."),
+};
+
+export const PaidFetchOutput = {
+  status: z.number().int().describe("HTTP status of the final response"),
+  url: z.string(),
+  contentType: z.string().nullable(),
+  body: z.string(),
+  payment: ReceiptOutput.nullable().describe("The receipt when this call paid, null when it did not"),
+  budget: BudgetOutput,
+};
+
+export function registerPaidFetch(server: McpServer, rt: Runtime): void {
+  server.registerTool(
+    "paid_fetch",
+    {
+      title: "Fetch a URL, paying with x402 if it asks",
+      description:
+        "Fetch an http(s) URL. If the server answers 402 Payment Required (x402), pay it from the wallet in USDC within the owner's limits, then return the content and a receipt. " +
+        "At most one payment per call; free URLs are fetched without paying. Use max_payment to cap what this call may spend. " +
+        "Errors start with a code: PRICE_ABOVE_CALL_LIMIT or SESSION_BUDGET_EXCEEDED (over the owner's caps; do not retry), " +
+        "NO_ACCEPTABLE_PAYMENT_OPTION (no network/token this wallet pays), INVALID_PAYMENT_REQUIRED (broken server), " +
+        "PAYMENT_REJECTED (paid once, server asked again; do not retry), INSUFFICIENT_FUNDS, NO_WALLET, HTTP_ERROR.",
+      inputSchema: PaidFetchInput,
+      outputSchema: PaidFetchOutput,
+      annotations: { openWorldHint: true, readOnlyHint: false, destructiveHint: false },
+    },
+    async (input, extra) => {
+      try {
+        const outcome = await fetchWithPayment(
+          rt,
+          {
+            url: input.url,
+            method: input.method,
+            headers: input.headers ?? {},
+            body: input.body,
+            maxPayment: input.max_payment === undefined ? undefined : parseUsd(input.max_payment),
+          },
+          extra.signal,
+        );
+        const contentType = outcome.response.header("content-type") ?? null;
+        const text = bodyText(outcome.response.body, contentType ?? undefined);
+        const budget = await budgetSummary(rt);
+        const structured = {
+          status: outcome.response.status,
+          url: outcome.response.url,
+          contentType,
+          body: text,
+          payment: outcome.payment,
+          budget,
+        };
+        return {
+          content: [{ type: "text", text: `${text}\n\n${summaryLine(outcome.response.status, outcome.payment, budget)}` }],
+          structuredContent: structured,
+        };
+      } catch (error) {
+        return toolError(error);
+      }
+    },
+  );
+}
+
+function summaryLine(status: number, payment: Receipt | null, budget: BudgetOutput): string {
+  const left = `Session budget left: ${budget.session.remaining} of ${budget.session.limit} USD.`;
+  const http = status >= 200 && status < 300 ? "" : ` The server answered HTTP ${status}.`;
+  if (!payment) return `No payment was needed.${http} ${left}`;
+  const network = findNetwork(payment.network)?.displayName ?? payment.network;
+  const tx = payment.transaction
+    ? `transaction ${payment.transaction}${payment.explorerUrl ? ` (${payment.explorerUrl})` : ""}`
+    : `settlement unconfirmed: ${payment.note ?? "no transaction reported"}`;
+  return `Paid ${payment.amount} ${payment.symbol} to ${payment.payTo} on ${network} (${payment.network}); ${tx}.${http} ${left}`;
+}
+

@@ -1,0 +1,83 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { findUsdc } from "../chain/assets.js";
+import { findNetwork } from "../chain/networks.js";
+import { readTokenBalance } from "../chain/readTokenBalance.js";
+import { CodedError, ErrorCode } from "../errors.js";
+import { formatDecimal } from "../money.js";
+import type { Runtime } from "../runtime.js";
+import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
+import { budgetSummary } from "./budgetSummary.js";
+import { BudgetOutput } from "./schemas.js";
+import { toolError } from "./toolError.js";
+
+const NetworkBalance = z.object({
+  network: z.string().describe("CAIP-2 network id"),
+  name: z.string(),
+  symbol: z.string(),
+  asset: z.string().nullable(),
+  balance: z.string().nullable().describe("Decimal balance, null when it could not be read"),
+  balanceAtomic: z.string().nullable(),
+  error: z.string().nullable().describe("Why the balance could not be read, e.g. the RPC failed"),
+});
+
+export const WalletBalanceOutput = {
+  address: z.string(),
+  balances: z.array(NetworkBalance),
+  budget: BudgetOutput,
+};
+
+export function registerWalletBalance(server: McpServer, rt: Runtime): void {
+  server.registerTool(
+    "wallet_balance",
+    {
+      title: "Wallet address, USDC balances and budget left",
+      description:
+        "Show the paying wallet's address, its USDC balance on each enabled network (read on-chain), and how much of the spending budget is left. Costs nothing.",
+      outputSchema: WalletBalanceOutput,
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async () => {
+      try {
+        const account = rt.account;
+        if (!account) throw new CodedError(ErrorCode.NO_WALLET, `No wallet key is configured. ${NO_WALLET_HINT}`);
+        const balances = await Promise.all(rt.config.networks.map((network) => balanceOn(rt, network, account.address)));
+        const budget = await budgetSummary(rt);
+        const lines = balances.map((b) =>
+          b.balance !== null ? `${b.name} (${b.network}): ${b.balance} ${b.symbol}` : `${b.name} (${b.network}): unavailable (${b.error})`,
+        );
+        const text = [
+          `Wallet ${account.address}`,
+          ...lines,
+          `Budget: per call ${budget.perCall} USD; session ${budget.session.spent} spent of ${budget.session.limit} USD, ${budget.session.remaining} left.`,
+        ].join("\n");
+        return { content: [{ type: "text", text }], structuredContent: { address: account.address, balances, budget } };
+      } catch (error) {
+        return toolError(error);
+      }
+    },
+  );
+}
+
+async function balanceOn(rt: Runtime, network: string, owner: `0x${string}`): Promise<z.infer<typeof NetworkBalance>> {
+  const name = findNetwork(network)?.displayName ?? network;
+  const usdc = findUsdc(rt.assets, network);
+  if (!usdc) {
+    return { network, name, symbol: "USDC", asset: null, balance: null, balanceAtomic: null, error: "no known USDC contract on this network" };
+  }
+  try {
+    const atomic = await readTokenBalance(rt.chain, usdc, owner);
+    return { network, name, symbol: usdc.symbol, asset: usdc.address, balance: formatDecimal(atomic, usdc.decimals), balanceAtomic: atomic.toString(), error: null };
+  } catch (error) {
+    const rpc = rt.chain.rpcUrl(network);
+    return {
+      network,
+      name,
+      symbol: usdc.symbol,
+      asset: usdc.address,
+      balance: null,
+      balanceAtomic: null,
+      error: `RPC ${rpc} failed: ${((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0]}`,
+    };
+  }
+}
