@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+
+function fileWith(value: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), "x402cfg-")), "config.json");
+  writeFileSync(path, typeof value === "string" ? value : JSON.stringify(value));
+  return path;
+}
+
+describe("loadConfig", () => {
+  it("has safe built-in defaults", () => {
+    const config = loadConfig({ env: {} });
+    expect(config.networks).toEqual(["eip155:8453", "eip155:84532"]);
+    expect(config.budget).toEqual({ perCall: "0.10", perSession: "1.00" });
+    expect(config.hosts.allowPrivate).toBe(false);
+  });
+
+  it("layers defaults < file < env", () => {
+    const path = fileWith({ budget: { perCall: "0.05", perSession: "2.00" }, networks: ["eip155:84532"] });
+    const config = loadConfig({ env: { X402_WALLET_CONFIG: path, X402_SESSION_BUDGET: "3.50" } });
+    expect(config.budget).toEqual({ perCall: "0.05", perSession: "3.50" });
+    expect(config.networks).toEqual(["eip155:84532"]);
+    expect(loadConfig({ env: { X402_NETWORKS: "eip155:8453, eip155:84532" } }).networks).toEqual(["eip155:8453", "eip155:84532"]);
+  });
+
+  it("--config wins over X402_WALLET_CONFIG", () => {
+    const a = fileWith({ budget: { perCall: "0.01" } });
+    const b = fileWith({ budget: { perCall: "0.02" } });
+    expect(loadConfig({ configPath: b, env: { X402_WALLET_CONFIG: a } }).budget.perCall).toBe("0.02");
+  });
+
+  it("names an unknown key and a bad value", () => {
+    expect(() => loadConfig({ configPath: fileWith({ budgett: {} }), env: {} })).toThrow(/unknown key\(s\) "budgett"/);
+    expect(() => loadConfig({ configPath: fileWith({ budget: { perCall: 0.1 } }), env: {} })).toThrow(/budget\.perCall/);
+    expect(() => loadConfig({ env: { X402_MAX_PER_CALL: "ten cents" } })).toThrow(/budget\.perCall.*X402_MAX_PER_CALL/);
+    expect(() => loadConfig({ env: { X402_NETWORKS: "base" } })).toThrow(/networks\.0: a CAIP-2 EVM network id/);
+    expect(() => loadConfig({ configPath: fileWith({ rpc: { "eip155:84532": "ftp://x" } }), env: {} })).toThrow(/rpc/);
+  });
+
+  it("explains an unreadable or non-JSON file", () => {
+    expect(() => loadConfig({ configPath: "/nonexistent/x.json", env: {} })).toThrow(/Cannot read the config file/);
+    expect(() => loadConfig({ configPath: fileWith("{nope"), env: {} })).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,44 @@
+import { x402Facilitator } from "@x402/core/facilitator";
+import type { FacilitatorClient } from "@x402/core/server";
+import type { SupportedResponse } from "@x402/core/types";
+import { toFacilitatorEvmSigner, type FacilitatorEvmSigner } from "@x402/evm";
+import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { NETWORK_V2, type SignerClient } from "./chain.js";
+
+type ReadArgs = Parameters<FacilitatorEvmSigner["readContract"]>[0];
+type WriteArgs = Parameters<FacilitatorEvmSigner["writeContract"]>[0];
+type TypedDataArgs = Parameters<FacilitatorEvmSigner["verifyTypedData"]>[0];
+
+/**
+ * The official v2 facilitator (x402Facilitator + @x402/evm exact scheme) running in-process and
+ * exposed through the FacilitatorClient interface, so @x402/express never needs an HTTP facilitator
+ * (and never falls back to its default https://x402.org/facilitator).
+ */
+export function createFacilitatorV2(wallet: SignerClient): {
+  facilitator: x402Facilitator;
+  client: FacilitatorClient;
+} {
+  // viem's generic action signatures are narrower than the SDK's structural signer type; the
+  // thin adapters below only widen the argument types.
+  const signer = toFacilitatorEvmSigner({
+    address: wallet.account.address,
+    readContract: (args: ReadArgs) => wallet.readContract(args as Parameters<typeof wallet.readContract>[0]),
+    verifyTypedData: (args: TypedDataArgs) =>
+      wallet.verifyTypedData(args as Parameters<typeof wallet.verifyTypedData>[0]),
+    writeContract: (args: WriteArgs) =>
+      wallet.writeContract(args as unknown as Parameters<typeof wallet.writeContract>[0]),
+    sendTransaction: (args) => wallet.sendTransaction(args as Parameters<typeof wallet.sendTransaction>[0]),
+    waitForTransactionReceipt: (args) => wallet.waitForTransactionReceipt(args),
+    getCode: (args) => wallet.getCode(args),
+  });
+
+  const facilitator = new x402Facilitator();
+  registerExactEvmScheme(facilitator, { signer, networks: NETWORK_V2 });
+
+  const client: FacilitatorClient = {
+    verify: (payload, requirements) => facilitator.verify(payload, requirements),
+    settle: (payload, requirements) => facilitator.settle(payload, requirements),
+    getSupported: async () => facilitator.getSupported() as SupportedResponse,
+  };
+  return { facilitator, client };
+}

@@ -1,0 +1,82 @@
+import { recoverTypedDataAddress, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { describe, expect, it } from "vitest";
+import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { exactEvmScheme } from "../../src/schemes/exact-evm/index.js";
+import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from "../../src/schemes/exact-evm/signingWindow.js";
+import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
+import { BASE_SEPOLIA_USDC, v1Requirement, v1Response, v2Requirement, v2Response } from "../x402/helpers.js";
+
+const account = privateKeyToAccount(generatePrivateKey());
+const asset = KNOWN_ASSETS.find((a) => a.network === "eip155:84532")!;
+
+const AUTH_TYPES = {
+  TransferWithAuthorization: [
+    { name: "from", type: "address" },
+    { name: "to", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "validAfter", type: "uint256" },
+    { name: "validBefore", type: "uint256" },
+    { name: "nonce", type: "bytes32" },
+  ],
+} as const;
+
+interface Signed {
+  authorization: { from: string; to: string; value: string; validAfter: string; validBefore: string; nonce: Hex };
+  signature: Hex;
+}
+
+async function signerOf(signed: Signed, domainName: string): Promise<string> {
+  const a = signed.authorization;
+  return recoverTypedDataAddress({
+    domain: { name: domainName, version: "2", chainId: 84532, verifyingContract: BASE_SEPOLIA_USDC },
+    types: AUTH_TYPES,
+    primaryType: "TransferWithAuthorization",
+    message: {
+      from: a.from as Hex,
+      to: a.to as Hex,
+      value: BigInt(a.value),
+      validAfter: BigInt(a.validAfter),
+      validBefore: BigInt(a.validBefore),
+      nonce: a.nonce,
+    },
+    signature: signed.signature,
+  });
+}
+
+describe("exact on EVM signing", () => {
+  it("signs a v2 EIP-3009 authorization under the token's real domain, not the server's extra", async () => {
+    const required = parsePaymentRequired(v2Response([v2Requirement({ extra: { name: "Evil Token", version: "9" } })]));
+    const option = required.options[0]!;
+    const signed = await exactEvmScheme.sign({ account, option, asset, required });
+    const payload = signed.payload as { x402Version: number; accepted: unknown; resource: unknown; payload: Signed };
+    expect(payload.x402Version).toBe(2);
+    expect(payload.accepted).toEqual(option.wire);
+    expect(payload.resource).toEqual({ url: "http://api.test/paid" });
+    expect(payload.payload.authorization.value).toBe("10000");
+    expect(await signerOf(payload.payload, "USDC")).toBe(account.address);
+    expect(await signerOf(payload.payload, "Evil Token")).not.toBe(account.address);
+  });
+
+  it("signs a v1 payload with the v1 network name", async () => {
+    const required = parsePaymentRequired(v1Response([v1Requirement()]));
+    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    const payload = signed.payload as { x402Version: number; network: string; scheme: string; payload: Signed };
+    expect(payload).toMatchObject({ x402Version: 1, network: "base-sepolia", scheme: "exact" });
+    expect(await signerOf(payload.payload, "USDC")).toBe(account.address);
+  });
+
+  it.each([
+    [0, MIN_VALIDITY_SECONDS],
+    [-5, MIN_VALIDITY_SECONDS],
+    [120, 120],
+    [365 * 24 * 3600, MAX_VALIDITY_SECONDS],
+  ])("bounds the validity window when the server asks for %i s", async (requested, expected) => {
+    const required = parsePaymentRequired(v2Response([v2Requirement({ maxTimeoutSeconds: requested })]));
+    const before = Math.floor(Date.now() / 1000);
+    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    const validBefore = Number((signed.payload as { payload: Signed }).payload.authorization.validBefore);
+    expect(validBefore - before).toBeGreaterThanOrEqual(expected - 1);
+    expect(validBefore - before).toBeLessThanOrEqual(expected + 2);
+  });
+});

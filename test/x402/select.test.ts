@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { CodedError } from "../../src/errors.js";
+import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
+import { selectPaymentOption } from "../../src/x402/select.js";
+import { v1Requirement, v1Response, v2Requirement, v2Response } from "./helpers.js";
+
+const policy = { networks: ["eip155:84532"], assets: KNOWN_ASSETS };
+const select = (response: ReturnType<typeof v2Response>) =>
+  selectPaymentOption(parsePaymentRequired(response), policy, "http://api.test/paid");
+
+function refusal(response: ReturnType<typeof v2Response>): CodedError {
+  try {
+    select(response);
+  } catch (error) {
+    expect((error as CodedError).code).toBe("NO_ACCEPTABLE_PAYMENT_OPTION");
+    return error as CodedError;
+  }
+  throw new Error("expected NO_ACCEPTABLE_PAYMENT_OPTION");
+}
+
+describe("selectPaymentOption", () => {
+  it("chooses the cheapest payable option and prices it in USD micros", () => {
+    const { chosen, refused } = select(
+      v2Response([v2Requirement({ amount: "50000" }), v2Requirement({ amount: "20000" }), v2Requirement({ amount: "30000" })]),
+    );
+    expect(chosen.option.amount).toBe(20_000n);
+    expect(chosen.usdMicros).toBe(20_000n);
+    expect(chosen.asset.symbol).toBe("USDC");
+    expect(refused).toHaveLength(2);
+  });
+
+  it("skips what it cannot pay and pays what it can", () => {
+    const { chosen } = select(
+      v2Response([
+        v2Requirement({ network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", amount: "1" }),
+        v2Requirement({ scheme: "upto", amount: "1" }),
+        v2Requirement({ asset: "0x0000000000000000000000000000000000000bad", amount: "1" }),
+        v2Requirement({ amount: "40000" }),
+      ]),
+    );
+    expect(chosen.option.amount).toBe(40_000n);
+  });
+
+  it("refuses an unknown network, scheme or asset with the reason for each", () => {
+    expect(refusal(v2Response([v2Requirement({ network: "eip155:1" })])).message).toMatch(/eip155:1 is not enabled/);
+    expect(refusal(v2Response([v2Requirement({ network: "solana:mainnet" })])).message).toMatch(/scheme "exact" on solana:mainnet is not supported/);
+    expect(refusal(v2Response([v2Requirement({ scheme: "upto" })])).message).toMatch(/scheme "upto"/);
+    expect(refusal(v2Response([v2Requirement({ asset: "0x0000000000000000000000000000000000000bad" })])).message).toMatch(
+      /not a known token/,
+    );
+  });
+
+  it("refuses USDC's Base mainnet address offered on Base Sepolia", () => {
+    const err = refusal(v2Response([v2Requirement({ asset: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913" })]));
+    expect(err.message).toMatch(/not a known token on eip155:84532/);
+  });
+
+  it("refuses a payTo or asset that is not an address, and non-EIP-3009 transfer methods", () => {
+    expect(refusal(v2Response([v2Requirement({ payTo: "not-an-address" })])).message).toMatch(/payTo/);
+    expect(refusal(v2Response([v2Requirement({ extra: { assetTransferMethod: "permit2" } })])).message).toMatch(/permit2/);
+  });
+
+  it("maps v1 network names and selects them like v2", () => {
+    const { chosen } = selectPaymentOption(parsePaymentRequired(v1Response([v1Requirement()])), policy, "u");
+    expect(chosen.option.network).toBe("eip155:84532");
+    expect(() => selectPaymentOption(parsePaymentRequired(v1Response([v1Requirement({ network: "base" })])), policy, "u")).toThrow(
+      /eip155:8453 is not enabled/,
+    );
+  });
+});
