@@ -1,4 +1,4 @@
-import express, { type Request, type Response } from "express";
+import express, { type Request } from "express";
 import { settle, verify } from "x402/facilitator";
 import { PaymentPayloadSchema, PaymentRequirementsSchema } from "x402/types";
 import { NETWORK_V1, type SignerClient } from "./chain.js";
@@ -25,17 +25,26 @@ export async function startFacilitatorV1(wallet: SignerClient): Promise<Listenin
       paymentRequirements: PaymentRequirementsSchema.parse(body?.paymentRequirements),
     };
   };
-  const fail = (res: Response, err: unknown) =>
-    res.status(400).json({ error: err instanceof Error ? err.message : String(err) });
+  const payerOf = (req: Request): string => {
+    const from = (req.body as { paymentPayload?: { payload?: { authorization?: { from?: unknown } } } })
+      ?.paymentPayload?.payload?.authorization?.from;
+    return typeof from === "string" ? from : "";
+  };
+  const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
   app.post("/verify", async (req, res) => {
     let input;
     try {
       input = parse(req);
     } catch (err) {
-      return void fail(res, err);
+      return void res.status(400).json({ error: message(err) });
     }
-    res.json(await verify(signer, input.paymentPayload, input.paymentRequirements));
+    try {
+      res.json(await verify(signer, input.paymentPayload, input.paymentRequirements));
+    } catch (err) {
+      // Same shape as a normal rejection, so x402-express answers 402 instead of choking on HTML.
+      res.json({ isValid: false, invalidReason: "unexpected_verify_error", payer: payerOf(req), errorMessage: message(err) });
+    }
   });
 
   app.post("/settle", async (req, res) => {
@@ -43,9 +52,22 @@ export async function startFacilitatorV1(wallet: SignerClient): Promise<Listenin
     try {
       input = parse(req);
     } catch (err) {
-      return void fail(res, err);
+      return void res.status(400).json({ error: message(err) });
     }
-    res.json(await settle(signer, input.paymentPayload, input.paymentRequirements));
+    try {
+      res.json(await settle(signer, input.paymentPayload, input.paymentRequirements));
+    } catch (err) {
+      // x402's settle throws when the transfer reverts at gas estimation (e.g. a replayed nonce,
+      // which its verify() does not check); report it the way a facilitator would.
+      res.json({
+        success: false,
+        errorReason: "unexpected_settle_error",
+        transaction: "",
+        network: input.paymentRequirements.network,
+        payer: payerOf(req),
+        errorMessage: message(err),
+      });
+    }
   });
 
   app.get("/supported", (_req, res) => {

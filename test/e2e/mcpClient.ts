@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ConfigInput } from "../../src/config/schema.js";
+
+export const SERVER_ENTRY = resolve(import.meta.dirname, "../../dist/index.js");
+
+export interface McpSession {
+  client: Client;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Every tool result seen, serialized: for checks that a secret never appears. */
+  transcript(): string;
+  close(): Promise<void>;
+}
+
+export function writeConfig(config: ConfigInput): string {
+  const path = join(mkdtempSync(join(tmpdir(), "x402-mcp-")), "config.json");
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/** Spawns the built server as an MCP client would (the SDK's own Client over stdio). */
+export async function startMcp(options: { config: ConfigInput; env?: Record<string, string> }): Promise<McpSession> {
+  const configPath = writeConfig(options.config);
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_ENTRY, "--config", configPath],
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const client = new Client({ name: "x402-e2e", version: "1.0.0" });
+  await client.connect(transport);
+  const results: string[] = [];
+  return {
+    client,
+    async call(name, args = {}) {
+      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      results.push(JSON.stringify(result));
+      return result;
+    },
+    stderr: () => stderr,
+    transcript: () => results.join("\n"),
+    close: () => client.close(),
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+}

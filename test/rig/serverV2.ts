@@ -1,0 +1,37 @@
+import { paymentMiddlewareFromHTTPServer, x402HTTPResourceServer, x402ResourceServer } from "@x402/express";
+import type { FacilitatorClient, PaywallProvider, RoutesConfig } from "@x402/core/server";
+import { ExactEvmScheme } from "@x402/evm/exact/server";
+import type { Address } from "viem";
+import { NETWORK_V2 } from "./chain.js";
+import { buildResourceApp, listenLocal, offlinePaywallHtml, type Latency, type Listening, type RouteSpec } from "./routes.js";
+
+const offlinePaywall: PaywallProvider = { generateHtml: (paymentRequired) => offlinePaywallHtml(paymentRequired) };
+
+/** A merchant server as the official v2 docs build it: @x402/express + ExactEvmScheme on Base Sepolia. */
+export async function startServerV2(opts: {
+  routes: RouteSpec[];
+  payTo: Address;
+  facilitator: FacilitatorClient;
+  latency: Latency;
+}): Promise<Listening> {
+  const resourceServer = new x402ResourceServer(opts.facilitator).register(NETWORK_V2, new ExactEvmScheme());
+
+  const routesConfig: RoutesConfig = {};
+  for (const route of opts.routes) {
+    if (!route.price) continue;
+    routesConfig[`${route.method} ${route.path}`] = {
+      // A "$" price makes ExactEvmScheme pick the network's default asset: USDC at its real address.
+      accepts: { scheme: "exact", price: route.price, network: NETWORK_V2, payTo: opts.payTo },
+      description: route.description ?? "",
+      mimeType: route.mimeType ?? "application/json",
+    };
+  }
+
+  // Initialised here rather than lazily by the middleware, so a bad route config or facilitator
+  // fails startRig() with a real error instead of a 500 (and a console line) on the first request.
+  const httpServer = new x402HTTPResourceServer(resourceServer, routesConfig);
+  await httpServer.initialize();
+  const payment = paymentMiddlewareFromHTTPServer(httpServer, undefined, offlinePaywall, false);
+
+  return listenLocal(buildResourceApp({ routes: opts.routes, version: 2, latency: opts.latency, payment }));
+}
