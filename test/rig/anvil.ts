@@ -31,7 +31,8 @@ export function resolveAnvilBinary(): string {
     accessSync(bin, constants.X_OK);
   } catch {
     throw new Error(
-      `test rig: anvil binary "${bin}" is missing or not executable: install the optional dependency ${ANVIL_PACKAGE} or set ANVIL_BIN`,
+      `test rig: anvil binary "${bin}" is missing or not executable: ` +
+        `install the optional dependency ${ANVIL_PACKAGE} or set ANVIL_BIN`,
     );
   }
   return bin;

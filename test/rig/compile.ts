@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 import type { Hex } from "viem";
 
 const require = createRequire(import.meta.url);
-const CONTRACTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "contracts");
 const SOURCES = ["TestUSDC.sol", "Multicall3.sol"] as const;
 
 // Pinned rather than solc's default so the bytecode never needs opcodes newer than anvil's fork.
@@ -33,8 +32,9 @@ interface SolcOutput {
  * under the OS temp dir keyed by source + compiler version + settings.
  */
 export function compileContracts(): CompiledContracts {
+  const contractsDir = findContractsDir();
   const sources = Object.fromEntries(
-    SOURCES.map((file) => [file, { content: readFileSync(join(CONTRACTS_DIR, file), "utf8") }]),
+    SOURCES.map((file) => [file, { content: readFileSync(join(contractsDir, file), "utf8") }]),
   );
   // Read from package.json so a cache hit never has to load the (slow) compiler itself.
   const solcVersion = (require("solc/package.json") as { version: string }).version;
@@ -58,6 +58,21 @@ export function compileContracts(): CompiledContracts {
   writeFileSync(tmpFile, JSON.stringify(compiled));
   renameSync(tmpFile, cacheFile);
   return compiled;
+}
+
+/**
+ * Next to this module when run from source (tsx, vitest); a compiled copy of the rig (e.g. a
+ * demo built into dist-demo/) has no .sol files beside it, so walk up to the repo's test/rig.
+ */
+function findContractsDir(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    for (const candidate of [join(dir, "contracts"), join(dir, "test", "rig", "contracts")]) {
+      if (existsSync(join(candidate, SOURCES[0]))) return candidate;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`test rig: cannot find contracts/${SOURCES[0]} above ${start}`);
 }
 
 function runSolc(sources: Record<string, { content: string }>): CompiledContracts {

@@ -1,4 +1,4 @@
-import express, { type Request } from "express";
+import express, { type Request, type Response } from "express";
 import { settle, verify } from "x402/facilitator";
 import { PaymentPayloadSchema, PaymentRequirementsSchema } from "x402/types";
 import { NETWORK_V1, type SignerClient } from "./chain.js";
@@ -18,6 +18,7 @@ export async function startFacilitatorV1(wallet: SignerClient): Promise<Listenin
   app.disable("x-powered-by");
   app.use(express.json({ limit: "1mb" }));
 
+  type Input = ReturnType<typeof parse>;
   const parse = (req: Request) => {
     const body = req.body as { paymentPayload?: unknown; paymentRequirements?: unknown } | undefined;
     return {
@@ -25,50 +26,53 @@ export async function startFacilitatorV1(wallet: SignerClient): Promise<Listenin
       paymentRequirements: PaymentRequirementsSchema.parse(body?.paymentRequirements),
     };
   };
-  const payerOf = (req: Request): string => {
-    const from = (req.body as { paymentPayload?: { payload?: { authorization?: { from?: unknown } } } })
-      ?.paymentPayload?.payload?.authorization?.from;
-    return typeof from === "string" ? from : "";
+  const payerOf = ({ paymentPayload }: Input): string => {
+    const payload = paymentPayload.payload as { authorization?: { from?: unknown } };
+    return typeof payload.authorization?.from === "string" ? payload.authorization.from : "";
   };
   const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-  app.post("/verify", async (req, res) => {
-    let input;
-    try {
-      input = parse(req);
-    } catch (err) {
-      return void res.status(400).json({ error: message(err) });
-    }
-    try {
-      res.json(await verify(signer, input.paymentPayload, input.paymentRequirements));
-    } catch (err) {
-      // Same shape as a normal rejection, so x402-express answers 402 instead of choking on HTML.
-      res.json({ isValid: false, invalidReason: "unexpected_verify_error", payer: payerOf(req), errorMessage: message(err) });
-    }
-  });
+  const handle =
+    (work: (input: Input) => Promise<unknown>, failure: (input: Input) => Record<string, unknown>) =>
+    async (req: Request, res: Response) => {
+      let input: Input;
+      try {
+        input = parse(req);
+      } catch (err) {
+        return void res.status(400).json({ error: message(err) });
+      }
+      try {
+        res.json(await work(input));
+      } catch (err) {
+        // Answer in the normal response shape: x402-express then replies 402 with the reason
+        // instead of failing to parse an HTML error page.
+        res.json({ ...failure(input), errorMessage: message(err) });
+      }
+    };
 
-  app.post("/settle", async (req, res) => {
-    let input;
-    try {
-      input = parse(req);
-    } catch (err) {
-      return void res.status(400).json({ error: message(err) });
-    }
-    try {
-      res.json(await settle(signer, input.paymentPayload, input.paymentRequirements));
-    } catch (err) {
-      // x402's settle throws when the transfer reverts at gas estimation (e.g. a replayed nonce,
-      // which its verify() does not check); report it the way a facilitator would.
-      res.json({
+  app.post(
+    "/verify",
+    handle(
+      (i) => verify(signer, i.paymentPayload, i.paymentRequirements),
+      (i) => ({ isValid: false, invalidReason: "unexpected_verify_error", payer: payerOf(i) }),
+    ),
+  );
+
+  // x402's settle() throws when the transfer reverts at gas estimation, e.g. for a replayed
+  // authorization nonce, which its verify() does not check.
+  app.post(
+    "/settle",
+    handle(
+      (i) => settle(signer, i.paymentPayload, i.paymentRequirements),
+      (i) => ({
         success: false,
         errorReason: "unexpected_settle_error",
         transaction: "",
-        network: input.paymentRequirements.network,
-        payer: payerOf(req),
-        errorMessage: message(err),
-      });
-    }
-  });
+        network: i.paymentRequirements.network,
+        payer: payerOf(i),
+      }),
+    ),
+  );
 
   app.get("/supported", (_req, res) => {
     res.json({ kinds: [{ x402Version: 1, scheme: "exact", network: NETWORK_V1 }] });

@@ -20,7 +20,14 @@ import { MULTICALL3_ADDRESS, USDC_ADDRESS, usdcAbi } from "./token.js";
 
 export { DEFAULT_ROUTES, type HttpMethod, type RouteContext, type RouteSpec } from "./routes.js";
 export { CHAIN_ID, NETWORK_V1, NETWORK_V2 } from "./chain.js";
-export { MULTICALL3_ADDRESS, USDC_ADDRESS, USDC_DECIMALS, USDC_EIP712, usdToAtomic, usdcAbi } from "./token.js";
+export {
+  MULTICALL3_ADDRESS,
+  USDC_ADDRESS,
+  USDC_DECIMALS,
+  USDC_EIP712,
+  usdToAtomic,
+  usdcAbi,
+} from "./token.js";
 
 export interface RigOptions {
   /** Routes served identically by the v1 and v2 servers. Default: {@link DEFAULT_ROUTES}. */
@@ -111,7 +118,11 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       privateKeyToAccount(DEV_KEYS.facilitator, { nonceManager }),
     );
     // Minting uses its own account so test setup never queues behind (or races) settlements.
-    const minterWallet = createSignerClient(anvil.rpcUrl, chain, privateKeyToAccount(DEV_KEYS.minter, { nonceManager }));
+    const minterWallet = createSignerClient(
+      anvil.rpcUrl,
+      chain,
+      privateKeyToAccount(DEV_KEYS.minter, { nonceManager }),
+    );
 
     const mint = async (to: Address, usdcAtomic: bigint) => {
       const hash = await minterWallet.writeContract({
@@ -130,18 +141,23 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       return { privateKey, address };
     };
     const balanceOf = (address: Address) =>
-      publicClient.readContract({ address: USDC_ADDRESS, abi: usdcAbi, functionName: "balanceOf", args: [address] });
+      publicClient.readContract({
+        address: USDC_ADDRESS,
+        abi: usdcAbi,
+        functionName: "balanceOf",
+        args: [address],
+      });
 
     const payTo = privateKeyToAccount(generatePrivateKey()).address;
     const facilitatorV2 = createFacilitatorV2(facilitatorWallet);
 
-    const [payer, facilitatorV1, v2] = await Promise.all([
-      newWallet(options.payerUsdc ?? DEFAULT_PAYER_USDC),
-      startFacilitatorV1(facilitatorWallet).then((l) => (stoppers.push(l.close), l)),
-      startServerV2({ routes, payTo, facilitator: facilitatorV2.client, latency: latencyV2 }).then(
-        (l) => (stoppers.push(l.close), l),
-      ),
-    ]);
+    // Sequential on purpose: each step is milliseconds, and a failure part-way then leaves
+    // exactly the already-registered pieces for stop() to clean up.
+    const payer = await newWallet(options.payerUsdc ?? DEFAULT_PAYER_USDC);
+    const facilitatorV1 = await startFacilitatorV1(facilitatorWallet);
+    stoppers.push(facilitatorV1.close);
+    const v2 = await startServerV2({ routes, payTo, facilitator: facilitatorV2.client, latency: latencyV2 });
+    stoppers.push(v2.close);
     const v1 = await startServerV1({ routes, payTo, facilitatorUrl: facilitatorV1.url, latency: latencyV1 });
     stoppers.push(v1.close);
 

@@ -3,7 +3,14 @@ import type { Address } from "viem";
 import { paymentMiddleware } from "x402-express";
 import type { RoutesConfig } from "x402/types";
 import { NETWORK_V1 } from "./chain.js";
-import { buildResourceApp, listenLocal, offlinePaywallHtml, type Latency, type Listening, type RouteSpec } from "./routes.js";
+import {
+  buildResourceApp,
+  listenLocal,
+  offlinePaywallHtml,
+  type Latency,
+  type Listening,
+  type RouteSpec,
+} from "./routes.js";
 import { USDC_ADDRESS, USDC_DECIMALS, USDC_EIP712, usdToAtomic } from "./token.js";
 
 /** A merchant server as the official v1 docs build it: x402-express pointed at a facilitator URL. */
@@ -17,7 +24,8 @@ export async function startServerV1(opts: {
   for (const route of opts.routes) {
     if (!route.price) continue;
     routesConfig[`${route.method} ${route.path}`] = {
-      // Explicit atomic amount: x402 v1 converts "$" prices with float maths ("$0.07" → "70000.00000000001").
+      // Explicit atomic amount: x402 v1 converts "$" prices with float maths
+      // ("$0.0157" becomes "15699.999999999998").
       price: {
         amount: usdToAtomic(route.price).toString(),
         asset: { address: USDC_ADDRESS, decimals: USDC_DECIMALS, eip712: { ...USDC_EIP712 } },

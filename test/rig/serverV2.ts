@@ -3,9 +3,18 @@ import type { FacilitatorClient, PaywallProvider, RoutesConfig } from "@x402/cor
 import { ExactEvmScheme } from "@x402/evm/exact/server";
 import type { Address } from "viem";
 import { NETWORK_V2 } from "./chain.js";
-import { buildResourceApp, listenLocal, offlinePaywallHtml, type Latency, type Listening, type RouteSpec } from "./routes.js";
+import {
+  buildResourceApp,
+  listenLocal,
+  offlinePaywallHtml,
+  type Latency,
+  type Listening,
+  type RouteSpec,
+} from "./routes.js";
 
-const offlinePaywall: PaywallProvider = { generateHtml: (paymentRequired) => offlinePaywallHtml(paymentRequired) };
+const offlinePaywall: PaywallProvider = {
+  generateHtml: (paymentRequired) => offlinePaywallHtml(paymentRequired),
+};
 
 /** A merchant server as the official v2 docs build it: @x402/express + ExactEvmScheme on Base Sepolia. */
 export async function startServerV2(opts: {

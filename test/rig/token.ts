@@ -40,7 +40,7 @@ export const usdcAbi = parseAbi([
 
 /**
  * "$0.01" → 10000n (6 decimals). Exact decimal arithmetic: x402 v1's own "$" parser multiplies
- * floats, which turns e.g. "$0.07" into "70000.00000000001" atomic units.
+ * floats, which turns e.g. "$0.0157" into "15699.999999999998" atomic units.
  */
 export function usdToAtomic(price: string): bigint {
   const m = /^\$?\s*(\d+)(?:\.(\d+))?$/.exec(price.trim());
