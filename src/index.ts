@@ -24,15 +24,24 @@ Environment:
   X402_NETWORKS        comma list of CAIP-2 networks (default eip155:8453,eip155:84532)
 `;
 
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        config: { type: "string" },
+        help: { type: "boolean" },
+        version: { type: "boolean" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`x402-wallet-mcp: ${(error as Error).message}\n\n${HELP}`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      config: { type: "string" },
-      help: { type: "boolean" },
-      version: { type: "boolean" },
-    },
-    strict: true,
-  });
+  const values = readArgs();
   if (values.help) {
     process.stdout.write(HELP); // stdout-ok: CLI output, the server is not running
     return;
