@@ -21,6 +21,8 @@ Environment:
   X402_PRIVATE_KEY     the wallet key (0x + 64 hex); or X402_KEY_FILE, a file holding it
   X402_MAX_PER_CALL    per-call limit in USD (default 0.10)
   X402_SESSION_BUDGET  per-session limit in USD (default 1.00)
+  X402_DAILY_BUDGET    rolling 24 h limit in USD across restarts and processes (default 5.00)
+  X402_LEDGER          path of the spending ledger (default: the user's data directory)
   X402_NETWORKS        comma list of CAIP-2 networks (default eip155:8453,eip155:84532)
 `;
 
@@ -53,8 +55,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ configPath: values.config });
   const account = loadWallet();
   if (!account) stderrLogger.log("warning", "no wallet key configured (X402_PRIVATE_KEY or X402_KEY_FILE); paid requests will be refused");
-  const rt = createRuntime({ config, account });
-  stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD`);
+  const rt = await createRuntime({ config, account });
+  stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
   await serveStdio(rt);
 }
 

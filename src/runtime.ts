@@ -1,13 +1,16 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import envPaths from "env-paths";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { KNOWN_ASSETS, type AssetInfo } from "./chain/assets.js";
-import { PublicClients } from "./chain/publicClients.js";
-import { MemoryBudgetStore } from "./budget/memoryStore.js";
+import { FileBudgetStore } from "./budget/fileStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
+import { assetTable, type AssetInfo } from "./chain/assets.js";
+import { PublicClients } from "./chain/publicClients.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
 import { stderrLogger, type Logger } from "./log.js";
 import { parseUsd } from "./money.js";
-import { randomUUID } from "node:crypto";
+import { assertHostAllowed, hostMatches } from "./policy/hosts.js";
 import { VERSION } from "./version.js";
 
 export const USER_AGENT = `x402-wallet-mcp/${VERSION}`;
@@ -15,7 +18,6 @@ export const USER_AGENT = `x402-wallet-mcp/${VERSION}`;
 /** Everything a tool needs, built once per server: the config's parsed values and the clients. */
 export interface Runtime {
   config: Config;
-  limits: BudgetLimits;
   account: PrivateKeyAccount | null;
   assets: readonly AssetInfo[];
   http: HttpClient;
@@ -23,6 +25,11 @@ export interface Runtime {
   budget: BudgetStore;
   sessionId: string;
   logger: Logger;
+  /** Every cap that applies to a payment to `host`, in USD micros. */
+  limitsFor(host: string): BudgetLimits;
+  /** Payments above this many USD micros need the person's approval; null: never. */
+  approvalAbove: bigint | null;
+  close(): Promise<void>;
 }
 
 export interface RuntimeParts {
@@ -32,21 +39,44 @@ export interface RuntimeParts {
   logger?: Logger;
 }
 
-export function createRuntime({ config, account, budget, logger }: RuntimeParts): Runtime {
+export function defaultLedgerPath(): string {
+  return join(envPaths("x402-wallet-mcp", { suffix: "" }).data, "ledger.jsonl");
+}
+
+export async function createRuntime({ config, account, budget, logger = stderrLogger }: RuntimeParts): Promise<Runtime> {
+  const store = budget ?? (await FileBudgetStore.open(config.ledger ?? defaultLedgerPath(), logger));
+  const base = {
+    perCall: parseUsd(config.budget.perCall),
+    perSession: parseUsd(config.budget.perSession),
+    perDay: parseUsd(config.budget.perDay),
+  };
+  const hostLimits = Object.entries(config.hosts.limits).map(([pattern, l]) => ({
+    pattern,
+    perCall: l.perCall === undefined ? undefined : parseUsd(l.perCall),
+    perDay: l.perDay === undefined ? undefined : parseUsd(l.perDay),
+  }));
+  const http = createHttpClient({
+    timeoutMs: config.http.timeoutMs,
+    maxBodyBytes: config.http.maxBodyBytes,
+    allowPrivate: config.hosts.allowPrivate,
+    userAgent: USER_AGENT,
+    // Each hop of a redirect chain passes the same host rules as the first URL.
+    assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
+  });
   return {
     config,
-    limits: { perCall: parseUsd(config.budget.perCall), perSession: parseUsd(config.budget.perSession) },
     account,
-    assets: KNOWN_ASSETS,
-    http: createHttpClient({
-      timeoutMs: config.http.timeoutMs,
-      maxBodyBytes: config.http.maxBodyBytes,
-      allowPrivate: config.hosts.allowPrivate,
-      userAgent: USER_AGENT,
-    }),
+    assets: assetTable(config.assets),
+    http,
     chain: new PublicClients(config.rpc, config.http.timeoutMs),
-    budget: budget ?? new MemoryBudgetStore(),
+    budget: store,
     sessionId: randomUUID(),
-    logger: logger ?? stderrLogger,
+    logger,
+    limitsFor: (host) => ({ ...base, hosts: hostLimits.filter((l) => hostMatches(l.pattern, host)) }),
+    approvalAbove: config.approval.above === undefined ? null : parseUsd(config.approval.above),
+    async close() {
+      await http.close();
+      await store.close();
+    },
   };
 }

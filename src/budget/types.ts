@@ -1,7 +1,28 @@
-/** Caps in USD micros. A cap is a promise: nothing is signed that was not reserved under it. */
+import type { Receipt } from "../payment/receipt.js";
+
+/** A cap that applies to hosts matching `pattern` (from `hosts.limits`). */
+export interface HostLimit {
+  pattern: string;
+  perCall: bigint | undefined;
+  perDay: bigint | undefined;
+}
+
+/** Every cap that applies to one payment, in USD micros. */
 export interface BudgetLimits {
   perCall: bigint;
   perSession: bigint;
+  perDay: bigint;
+  /** The `hosts.limits` entries whose pattern matches this payment's host. */
+  hosts: HostLimit[];
+}
+
+export interface PaymentMeta {
+  url: string;
+  host: string;
+  network: string;
+  asset: string;
+  amountAtomic: bigint;
+  payTo: string;
 }
 
 export interface ReserveRequest {
@@ -9,8 +30,9 @@ export interface ReserveRequest {
   /** What the payment counts against USD caps, rounded up. */
   usdMicros: bigint;
   limits: BudgetLimits;
-  /** What the payment is for: kept with the reservation for the ledger. */
-  meta: { url: string; host: string; network: string; asset: string; amountAtomic: bigint; payTo: string };
+  /** The per-call limit was lowered by the caller's `max_payment` (for the refusal message). */
+  perCallFromCaller?: boolean;
+  meta: PaymentMeta;
 }
 
 export interface Reservation {
@@ -19,25 +41,66 @@ export interface Reservation {
   usdMicros: bigint;
 }
 
-export type PaymentOutcome =
-  | { status: "settled"; transaction: string }
-  | { status: "unconfirmed"; reason: string }
-  | { status: "rejected"; reason: string };
+/** What is known about a signed authorization, recorded before it is sent. */
+export interface SignedAuthorization {
+  payer: string;
+  validBefore: number;
+  nonce: string | undefined;
+}
 
-export interface SessionUsage {
-  /** Signed, or reserved and about to be signed: all of it counts against the cap. */
-  spent: bigint;
+export type PaymentOutcome =
+  | { status: "settled" | "unconfirmed" | "verified" | "mismatch"; receipt: Receipt }
+  | { status: "rejected"; reason: string; receipt: Receipt };
+
+/** Spent amounts (signed or reserved) in USD micros, for the caps that apply to one payment. */
+export interface Usage {
+  session: bigint;
+  /** The rolling 24 h window. */
+  day: bigint;
+  /** Per matching host limit, what its hosts spent in the window. */
+  hostsDay: { pattern: string; spent: bigint }[];
+}
+
+export interface UsageQuery {
+  sessionId: string;
+  hostPatterns: readonly string[];
+}
+
+export interface HistoryQuery {
+  limit: number;
+  sinceMs: number;
+  host: string | undefined;
 }
 
 /**
- * Where caps are kept and enforced. `reserve` checks every cap and takes the amount
- * atomically (parallel calls can never reserve past a cap together); `commit` records that
- * an authorization was signed, which counts for good because a signed authorization can
- * be settled until it expires; `release` returns an amount for which nothing was signed.
+ * One payment as the ledger remembers it. `receipt` is its latest outcome; null when the
+ * process stopped before one was written (`reserved`: maybe never signed; `signed`: the
+ * header may have been sent). Both still count against the caps.
+ */
+export interface HistoryEntry {
+  id: string;
+  at: number;
+  meta: PaymentMeta;
+  usdMicros: bigint;
+  payer: string | undefined;
+  status: Receipt["status"] | "reserved" | "signed";
+  receipt: Receipt | null;
+}
+
+/**
+ * Where caps are kept and enforced; the tools never know which store is behind it.
+ * `reserve` checks every cap and takes the amount atomically (parallel calls, and other
+ * processes sharing the store, can never reserve past a cap together) and records it
+ * durably. `recordSigned` writes the authorization down before it is sent. `commit` records
+ * the outcome of a signed authorization, which counts for good (it can be settled until it
+ * expires); `release` returns an amount for which nothing was signed.
  */
 export interface BudgetStore {
   reserve(request: ReserveRequest): Promise<Reservation>;
+  recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void>;
   commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void>;
   release(reservation: Reservation): Promise<void>;
-  sessionUsage(sessionId: string): Promise<SessionUsage>;
+  usage(query: UsageQuery): Promise<Usage>;
+  history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  close(): Promise<void>;
 }

@@ -1,4 +1,8 @@
 import { getAddress, isAddress, type Address } from "viem";
+import type { Config } from "../config/schema.js";
+import { parseUsd } from "../money.js";
+
+type ConfiguredAsset = Config["assets"][number];
 
 /** A token we are willing to sign for. Nothing outside this table is ever signed. */
 export interface AssetInfo {
@@ -30,6 +34,21 @@ export const KNOWN_ASSETS: readonly AssetInfo[] = [
     eip712: { name: "USDC", version: "2" },
   },
 ];
+
+/** Configured tokens first, so an owner's entry for a known address replaces ours. */
+export function assetTable(configured: readonly ConfiguredAsset[]): AssetInfo[] {
+  return [
+    ...configured.map((a) => ({
+      network: a.network,
+      address: getAddress(a.address),
+      symbol: a.symbol,
+      decimals: a.decimals,
+      usdPerUnitMicros: parseUsd(a.usdPerUnit),
+      eip712: a.eip712,
+    })),
+    ...KNOWN_ASSETS,
+  ];
+}
 
 export function findAsset(assets: readonly AssetInfo[], network: string, address: string): AssetInfo | undefined {
   if (!isAddress(address, { strict: false })) return undefined;

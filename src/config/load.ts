@@ -49,10 +49,12 @@ function applyEnvOverrides(file: Record<string, unknown>, env: NodeJS.ProcessEnv
   const budget = { ...(asObject(file.budget) ?? {}) };
   if (env.X402_MAX_PER_CALL) budget.perCall = env.X402_MAX_PER_CALL.trim();
   if (env.X402_SESSION_BUDGET) budget.perSession = env.X402_SESSION_BUDGET.trim();
+  if (env.X402_DAILY_BUDGET) budget.perDay = env.X402_DAILY_BUDGET.trim();
   if (Object.keys(budget).length > 0) config.budget = budget;
   if (env.X402_NETWORKS) {
     config.networks = env.X402_NETWORKS.split(",").map((n) => n.trim()).filter(Boolean);
   }
+  if (env.X402_LEDGER) config.ledger = env.X402_LEDGER.trim();
   return config;
 }
 
@@ -65,6 +67,8 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 const ENV_FOR_PATH: Record<string, string> = {
   "budget.perCall": "X402_MAX_PER_CALL",
   "budget.perSession": "X402_SESSION_BUDGET",
+  "budget.perDay": "X402_DAILY_BUDGET",
+  ledger: "X402_LEDGER",
   networks: "X402_NETWORKS",
 };
 

@@ -15,6 +15,14 @@ const caip2Network = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" });
 
+const hostPattern = z
+  .string()
+  .regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/, 'a host name, "*.example.com", or an IP address');
+
+const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an EVM address (0x + 40 hex digits)");
+
+const usdRate = z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'the USD price of one whole token as a decimal string, such as "1.08"');
+
 export const DEFAULT_NETWORKS = ["eip155:8453", "eip155:84532"];
 
 export const ConfigSchema = z.strictObject({
@@ -26,14 +34,52 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       perCall: usdAmount.default("0.10"),
       perSession: usdAmount.default("1.00"),
+      /** Rolling 24 hours, across restarts and every process sharing the ledger. */
+      perDay: usdAmount.default("5.00"),
     })
     .prefault({}),
   hosts: z
     .strictObject({
       /** Allow requests to loopback, private and link-local addresses (local development only). */
       allowPrivate: z.boolean().default(false),
+      /** Only these hosts may be fetched; empty means all. Deny wins over allow. */
+      allow: z.array(hostPattern).default([]),
+      deny: z.array(hostPattern).default([]),
+      /** Caps for one host pattern, on top of the wallet's. */
+      limits: z.record(hostPattern, z.strictObject({ perCall: usdAmount.optional(), perDay: usdAmount.optional() })).default({}),
     })
     .prefault({}),
+  payees: z
+    .strictObject({
+      allow: z.array(evmAddress).default([]),
+      deny: z.array(evmAddress).default([]),
+    })
+    .prefault({}),
+  /** Extra tokens the wallet may pay with, besides USDC on Base and Base Sepolia. */
+  assets: z
+    .array(
+      z.strictObject({
+        network: caip2Network,
+        address: evmAddress,
+        symbol: z.string().min(1).max(16),
+        decimals: z.int().min(0).max(36),
+        usdPerUnit: usdRate,
+        eip712: z.strictObject({ name: z.string().min(1).max(64), version: z.string().min(1).max(16) }),
+      }),
+    )
+    .default([]),
+  approval: z
+    .strictObject({
+      /** Payments above this many USD ask the person first (MCP elicitation); unset means never ask. */
+      above: usdAmount.optional(),
+      timeoutMs: z.int().min(1000).max(3_600_000).default(120_000),
+    })
+    .prefault({}),
+  /** Path of the append-only ledger (JSONL); default: the user's data directory. */
+  ledger: z.string().min(1).optional(),
+  /** Check each settlement on-chain (a Transfer of exactly what we signed) before reporting it. */
+  verifySettlement: z.boolean().default(true),
+  verifyTimeoutMs: z.int().min(0).max(120_000).default(5_000),
   http: z
     .strictObject({
       timeoutMs: z.int().min(100).max(600_000).default(30_000),

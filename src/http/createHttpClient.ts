@@ -10,6 +10,8 @@ export interface HttpClientOptions {
   maxBodyBytes: number;
   allowPrivate: boolean;
   userAgent: string;
+  /** Policy run on every URL before it is requested, redirects included; throws to refuse. */
+  assertUrlAllowed: (url: URL) => void;
 }
 
 export interface SendOptions {
@@ -35,6 +37,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   async function sendOnce(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     const url = new URL(request.url);
+    options.assertUrlAllowed(url);
     if (!options.allowPrivate) refuseLiteralPrivateHost(url);
     const headers = { "user-agent": options.userAgent, ...request.headers };
     const response = await undiciRequest(url, {
@@ -103,9 +106,9 @@ function redirectRequest(previous: HttpRequest, status: number, target: URL): Ht
   };
 }
 
+/** An IP literal never goes through DNS, so the connect-time lookup guard would not see it. */
 function refuseLiteralPrivateHost(url: URL): void {
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost")) throw privateAddressError(url.hostname, "127.0.0.1");
   if (isIP(host) && isPrivateAddress(host)) throw privateAddressError(url.hostname, host);
 }
 

@@ -1,12 +1,17 @@
+import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { assertWithinCallLimit, effectivePerCallLimit } from "../budget/caps.js";
+import { effectivePerCallLimit } from "../budget/caps.js";
 import type { PaymentOutcome, Reservation } from "../budget/types.js";
 import { findNetwork } from "../chain/networks.js";
 import { readTokenBalance } from "../chain/readTokenBalance.js";
-import { CodedError, ErrorCode } from "../errors.js";
+import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
+import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { formatDecimal, formatUsd } from "../money.js";
+import { requireApproval, type Approver } from "../policy/approval.js";
+import { assertHostAllowed } from "../policy/hosts.js";
 import type { Runtime } from "../runtime.js";
+import type { SignedPayment } from "../schemes/types.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
 import { encodeJsonHeader, paymentHeaderName } from "../x402/headers.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
@@ -25,81 +30,113 @@ export interface PaidFetchOutcome {
   payment: Receipt | null;
 }
 
+export interface PaidFetchOptions {
+  signal?: AbortSignal | undefined;
+  /** Asks the person when a payment is above `approval.above`. */
+  approve?: Approver | undefined;
+}
+
 /**
- * One paid request, in a straight line: probe → parse the 402 → choose → check caps →
- * reserve → sign → one paid retry → settlement → commit. At most one signature per call:
- * a second 402 after paying is reported, never paid again. Every reservation ends in
- * commit (something was signed) or release (nothing was).
+ * One paid request, in a straight line: host policy → probe → parse the 402 → choose →
+ * reserve under every cap → funds and approval → sign → ledger → one paid retry →
+ * settlement → on-chain check → commit. At most one signature per call: a second 402
+ * after paying is reported, never paid again. Every reservation ends in commit
+ * (something was signed) or release (nothing was).
  */
-export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, signal?: AbortSignal): Promise<PaidFetchOutcome> {
-  const probe = await rt.http.send(request, { followRedirects: true, signal });
+export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, options: PaidFetchOptions = {}): Promise<PaidFetchOutcome> {
+  assertHostAllowed(new URL(request.url), rt.config.hosts);
+  const probe = await rt.http.send(request, { followRedirects: true, signal: options.signal });
   if (probe.status !== 402) return { response: probe, payment: null };
 
   const payUrl = probe.url;
   const required = parsePaymentRequired({ url: payUrl, header: probe.header, bodyText: probe.body.toString("utf8") });
   const account = requireWallet(rt, payUrl);
-  const { chosen } = selectPaymentOption(required, { networks: rt.config.networks, assets: rt.assets }, payUrl);
-  const perCall = effectivePerCallLimit(rt.limits.perCall, request.maxPayment);
-  assertWithinCallLimit(chosen.usdMicros, { configured: rt.limits.perCall, effective: perCall }, payUrl);
-  await assertSufficientFunds(rt, account, chosen, payUrl);
+  const chosen = selectPaymentOption(required, selectionPolicy(rt), payUrl);
+  const reservation = await reserveFor(rt, chosen, payUrl, request.maxPayment);
+  let signed: SignedPayment;
+  try {
+    await assertSufficientFunds(rt, account, chosen, payUrl);
+    if (rt.approvalAbove !== null && chosen.usdMicros > rt.approvalAbove) {
+      await requireApproval(options.approve, approvalRequest(chosen, payUrl), formatUsd(rt.approvalAbove));
+    }
+    signed = await sign(account, chosen, required, payUrl);
+  } catch (error) {
+    await rt.budget.release(reservation);
+    throw error;
+  }
+  // The signature exists from here on: it is written down before it leaves the process,
+  // and whatever happens next the reservation is committed, never released.
+  await rt.budget.recordSigned(reservation, { payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce });
+  return sendPaid(rt, { ...request, url: payUrl }, chosen, signed, reservation, options.signal);
+}
 
-  const reservation = await rt.budget.reserve({
-    sessionId: rt.sessionId,
-    usdMicros: chosen.usdMicros,
-    limits: { perCall, perSession: rt.limits.perSession },
+export function selectionPolicy(rt: Runtime) {
+  return { networks: rt.config.networks, assets: rt.assets, payees: rt.config.payees };
+}
+
+/** The caps for one payment and the reservation under them (every cap checked atomically). */
+export function capsFor(rt: Runtime, chosen: PayableOption, url: string, maxPayment: bigint | undefined) {
+  const host = new URL(url).hostname;
+  const base = rt.limitsFor(host);
+  const perCall = effectivePerCallLimit(base.perCall, maxPayment);
+  return {
+    limits: { ...base, perCall },
+    perCallFromCaller: perCall < base.perCall,
     meta: {
-      url: payUrl,
-      host: new URL(payUrl).host,
+      url,
+      host,
       network: chosen.option.network,
       asset: chosen.asset.address,
       amountAtomic: chosen.option.amount,
       payTo: chosen.option.payTo,
     },
-  });
-  return payReserved(rt, account, { ...request, url: payUrl }, required, chosen, reservation, signal);
+  };
 }
 
-async function payReserved(
+function reserveFor(rt: Runtime, chosen: PayableOption, url: string, maxPayment: bigint | undefined): Promise<Reservation> {
+  return rt.budget.reserve({ sessionId: rt.sessionId, usdMicros: chosen.usdMicros, ...capsFor(rt, chosen, url, maxPayment) });
+}
+
+async function sign(account: PrivateKeyAccount, chosen: PayableOption, required: PaymentRequired, url: string): Promise<SignedPayment> {
+  try {
+    return await chosen.scheme.sign({ account, option: chosen.option, asset: chosen.asset, required });
+  } catch (error) {
+    throw new CodedError(ErrorCode.SIGNING_FAILED, `Could not sign the payment for ${url}: ${(error as Error).message}. Nothing was paid.`);
+  }
+}
+
+async function sendPaid(
   rt: Runtime,
-  account: PrivateKeyAccount,
   request: HttpRequest,
-  required: PaymentRequired,
   chosen: PayableOption,
+  signed: SignedPayment,
   reservation: Reservation,
   signal: AbortSignal | undefined,
 ): Promise<PaidFetchOutcome> {
-  let signed;
-  try {
-    signed = await chosen.scheme.sign({ account, option: chosen.option, asset: chosen.asset, required });
-  } catch (error) {
-    await rt.budget.release(reservation);
-    throw new CodedError(ErrorCode.SIGNING_FAILED, `Could not sign the payment for ${request.url}: ${(error as Error).message}. Nothing was paid.`);
-  }
-
-  // From here on an authorization exists: whatever happens, it is committed, never released.
   const describe = `${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol}`;
+  const receiptFor = (transaction: string | null, status: Receipt["status"], note?: string) =>
+    buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });
+
   let paid: HttpResponse;
   try {
     paid = await rt.http.send(
-      {
-        ...request,
-        headers: { ...request.headers, [paymentHeaderName(chosen.option.x402Version)]: encodeJsonHeader(signed.payload) },
-      },
+      { ...request, headers: { ...request.headers, [paymentHeaderName(chosen.option.x402Version)]: encodeJsonHeader(signed.payload) } },
       { followRedirects: false, signal },
     );
   } catch (error) {
-    const reason = error instanceof CodedError ? error.message : String(error);
-    await commit(rt, reservation, { status: "unconfirmed", reason });
+    const reason = isCodedError(error) ? error.message : String(error);
+    await commit(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", `the paid request failed: ${reason}`) });
     throw new CodedError(
       ErrorCode.HTTP_ERROR,
-      `A payment of ${describe} for ${request.url} was signed, but the paid request failed: ${reason} The payment may still settle; it counts against the budget until its authorization expires. Check wallet_balance before retrying.`,
+      `A payment of ${describe} for ${request.url} was signed, but the paid request failed: ${reason} The payment may still settle; it counts against the budget. Check wallet_balance before retrying.`,
       { url: request.url },
     );
   }
 
   if (paid.status === 402) {
     const reason = rejectionReason(paid);
-    await commit(rt, reservation, { status: "rejected", reason });
+    await commit(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
+    rt.logger.log("warning", `payment of ${describe} for ${request.url} was rejected: ${reason}`);
     throw new CodedError(
       ErrorCode.PAYMENT_REJECTED,
       `${request.url} asked for payment again after a payment of ${describe} was sent (server's reason: ${reason}). It was not paid a second time. The signed authorization counts against the budget until it expires; check wallet_balance, and do not retry this URL blindly.`,
@@ -107,28 +144,44 @@ async function payReserved(
     );
   }
 
-  const settlement = parseSettlement(chosen.option.x402Version, paid.header);
-  const transaction = settlement.kind === "settled" ? settlement.transaction : null;
-  const note =
-    settlement.kind === "settled"
-      ? undefined
-      : settlement.kind === "missing"
-        ? "the server sent no settlement header"
-        : settlement.reason;
-  await commit(rt, reservation, transaction ? { status: "settled", transaction } : { status: "unconfirmed", reason: note ?? "" });
-  const receipt = buildReceipt({
-    option: chosen.option,
-    asset: chosen.asset,
-    payer: signed.payer,
-    url: request.url,
-    transaction,
-    ...(note ? { note } : {}),
-  });
+  const receipt = await settle(rt, paid, chosen, signed, receiptFor);
+  await commit(rt, reservation, { status: receipt.status as "settled", receipt });
   rt.logger.log(
-    "info",
-    `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${transaction ? ` ${transaction}` : ""})`,
+    receipt.status === "mismatch" ? "warning" : "info",
+    `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${receipt.transaction ? ` ${receipt.transaction}` : ""}${receipt.note ? `: ${receipt.note}` : ""})`,
   );
   return { response: paid, payment: receipt };
+}
+
+/** The receipt after a paid answer: what the server reports, checked on-chain when enabled. */
+async function settle(
+  rt: Runtime,
+  paid: HttpResponse,
+  chosen: PayableOption,
+  signed: SignedPayment,
+  receiptFor: (transaction: string | null, status: Receipt["status"], note?: string) => Receipt,
+): Promise<Receipt> {
+  const settlement = parseSettlement(chosen.option.x402Version, paid.header);
+  if (settlement.kind !== "settled") {
+    const note = settlement.kind === "missing" ? "the server sent no settlement header" : settlement.reason;
+    return receiptFor(null, "unconfirmed", note);
+  }
+  if (!rt.config.verifySettlement) return receiptFor(settlement.transaction, "settled");
+  const verification = await verifySettlementOnChain(
+    rt.chain,
+    {
+      network: chosen.option.network,
+      transaction: settlement.transaction as Hex,
+      asset: chosen.asset.address,
+      from: signed.payer,
+      to: chosen.option.payTo,
+      amount: chosen.option.amount,
+    },
+    rt.config.verifyTimeoutMs,
+  );
+  if (verification.status === "verified") return receiptFor(settlement.transaction, "verified");
+  if (verification.status === "mismatch") return receiptFor(settlement.transaction, "mismatch", verification.detail);
+  return receiptFor(settlement.transaction, "settled", verification.detail);
 }
 
 async function commit(rt: Runtime, reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
@@ -145,13 +198,25 @@ function requireWallet(rt: Runtime, url: string): PrivateKeyAccount {
   throw new CodedError(ErrorCode.NO_WALLET, `${url} requires payment, but no wallet key is configured. ${NO_WALLET_HINT}`);
 }
 
+function approvalRequest(chosen: PayableOption, url: string) {
+  return {
+    url,
+    amount: formatDecimal(chosen.option.amount, chosen.asset.decimals),
+    symbol: chosen.asset.symbol,
+    usd: formatUsd(chosen.usdMicros),
+    payTo: chosen.option.payTo,
+    network: findNetwork(chosen.option.network)?.displayName ?? chosen.option.network,
+    description: chosen.option.description,
+  };
+}
+
 async function assertSufficientFunds(rt: Runtime, account: PrivateKeyAccount, chosen: PayableOption, url: string): Promise<void> {
   let balance: bigint;
   try {
     balance = await readTokenBalance(rt.chain, chosen.asset, account.address);
   } catch (error) {
     // The balance check spares a doomed signature; it is not a safety check, so an RPC outage does not block paying.
-    rt.logger.log("warning", `could not read the ${chosen.asset.symbol} balance on ${chosen.asset.network}: ${(error as Error).message}`);
+    rt.logger.log("warning", `could not read the ${chosen.asset.symbol} balance on ${chosen.asset.network}: ${(error as Error).message.split("\n")[0]}`);
     return;
   }
   if (balance >= chosen.option.amount) return;
@@ -161,7 +226,7 @@ async function assertSufficientFunds(rt: Runtime, account: PrivateKeyAccount, ch
   throw new CodedError(
     ErrorCode.INSUFFICIENT_FUNDS,
     `${url} costs ${need} ${chosen.asset.symbol} on ${network}, but the wallet ${account.address} holds ${have} ${chosen.asset.symbol} there. Send ${chosen.asset.symbol} on ${network} to that address, then try again. Nothing was paid.`,
-    { balance: have, price: need, address: account.address, network: chosen.option.network, priceUsd: formatUsd(chosen.usdMicros) },
+    { balance: have, price: need, address: account.address, network: chosen.option.network },
   );
 }
 

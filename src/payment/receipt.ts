@@ -1,28 +1,35 @@
+import { z } from "zod";
 import type { AssetInfo } from "../chain/assets.js";
 import { explorerUrl } from "../chain/networks.js";
 import { formatDecimal } from "../money.js";
 import type { PaymentOption } from "../x402/types.js";
 
-/** What the model and the person are told about one payment. Field names are a public contract. */
-export interface Receipt {
-  status: "settled" | "unconfirmed";
-  /** Decimal amount in the asset's units (USD for USDC). */
-  amount: string;
-  amountAtomic: string;
-  asset: string;
-  symbol: string;
-  network: string;
-  payTo: string;
-  payer: string;
-  transaction: string | null;
-  explorerUrl: string | null;
-  scheme: string;
-  x402Version: 1 | 2;
-  resource: string;
-  paidAt: string;
-  /** Why the status is `unconfirmed`, when it is. */
-  note?: string;
-}
+/**
+ * What the model and the person are told about one payment; also what the ledger keeps.
+ * Field names are a public contract.
+ */
+export const ReceiptSchema = z.object({
+  status: z
+    .enum(["settled", "unconfirmed", "verified", "mismatch", "rejected"])
+    .describe(
+      "settled: the server reported a transaction; verified: that transaction was read on-chain and moves exactly what was signed; mismatch: it does not (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
+    ),
+  amount: z.string().describe("Decimal amount in the asset's units (USD for USDC)"),
+  amountAtomic: z.string(),
+  asset: z.string(),
+  symbol: z.string(),
+  network: z.string().describe("CAIP-2 network id"),
+  payTo: z.string(),
+  payer: z.string(),
+  transaction: z.string().nullable(),
+  explorerUrl: z.string().nullable(),
+  scheme: z.string(),
+  x402Version: z.union([z.literal(1), z.literal(2)]),
+  resource: z.string(),
+  paidAt: z.string(),
+  note: z.string().optional().describe("Why the status is not settled or verified, when it is not"),
+});
+export type Receipt = z.infer<typeof ReceiptSchema>;
 
 export function buildReceipt(args: {
   option: PaymentOption;
@@ -30,11 +37,12 @@ export function buildReceipt(args: {
   payer: string;
   url: string;
   transaction: string | null;
-  note?: string;
+  status: Receipt["status"];
+  note?: string | undefined;
 }): Receipt {
   const { option, asset, transaction } = args;
   return {
-    status: transaction ? "settled" : "unconfirmed",
+    status: args.status,
     amount: formatDecimal(option.amount, asset.decimals),
     amountAtomic: option.amount.toString(),
     asset: asset.address,

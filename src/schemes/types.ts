@@ -16,6 +16,8 @@ export interface SignedPayment {
   payer: string;
   /** Unix seconds after which the authorization can no longer be settled. */
   validBefore: number;
+  /** The authorization's unique nonce, so the ledger can match it to an on-chain transfer. */
+  nonce: string | undefined;
 }
 
 /** A scheme × chain family plug-in (`exact` on EVM today). */

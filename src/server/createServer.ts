@@ -1,5 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Runtime } from "../runtime.js";
+import { elicitationApprover } from "./elicitApproval.js";
 import { registerPaidFetch } from "../tools/paidFetch.js";
 import { registerWalletBalance } from "../tools/walletBalance.js";
 import { VERSION } from "../version.js";
@@ -13,7 +14,7 @@ const INSTRUCTIONS = [
 /** The MCP server with its tools; transport-agnostic (stdio today, Streamable HTTP later). */
 export function createServer(rt: Runtime): McpServer {
   const server = new McpServer({ name: "x402-wallet-mcp", version: VERSION }, { instructions: INSTRUCTIONS });
-  registerPaidFetch(server, rt);
+  registerPaidFetch(server, rt, elicitationApprover(server, rt.config.approval.timeoutMs));
   registerWalletBalance(server, rt);
   return server;
 }

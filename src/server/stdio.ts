@@ -15,5 +15,5 @@ export async function serveStdio(rt: Runtime): Promise<void> {
   await server.connect(transport);
   await closed;
   await server.close();
-  await rt.http.close();
+  await rt.close();
 }

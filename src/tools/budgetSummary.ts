@@ -2,11 +2,18 @@ import { formatUsd } from "../money.js";
 import type { Runtime } from "../runtime.js";
 import type { BudgetOutput } from "./schemas.js";
 
+/** The `budget` object every tool returns: what is left of each wallet-wide cap. */
 export async function budgetSummary(rt: Runtime): Promise<BudgetOutput> {
-  const { spent } = await rt.budget.sessionUsage(rt.sessionId);
-  const limit = rt.limits.perSession;
+  const limits = rt.limitsFor("");
+  const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: [] });
+  const view = (spent: bigint, limit: bigint) => ({
+    spent: formatUsd(spent),
+    limit: formatUsd(limit),
+    remaining: formatUsd(limit > spent ? limit - spent : 0n),
+  });
   return {
-    perCall: formatUsd(rt.limits.perCall),
-    session: { spent: formatUsd(spent), limit: formatUsd(limit), remaining: formatUsd(limit > spent ? limit - spent : 0n) },
+    perCall: formatUsd(limits.perCall),
+    session: view(usage.session, limits.perSession),
+    day: view(usage.day, limits.perDay),
   };
 }

@@ -5,9 +5,11 @@ import { findNetwork } from "../chain/networks.js";
 import { parseUsd } from "../money.js";
 import { fetchWithPayment } from "../payment/fetchWithPayment.js";
 import type { Receipt } from "../payment/receipt.js";
+import type { Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import { budgetSummary } from "./budgetSummary.js";
-import { BudgetOutput, ReceiptOutput } from "./schemas.js";
+import { ReceiptSchema } from "../payment/receipt.js";
+import { BudgetOutput } from "./schemas.js";
 import { toolError } from "./toolError.js";
 
 const NO_CRLF = /^[^\r\n]*$/;
@@ -38,11 +40,11 @@ export const PaidFetchOutput = {
   url: z.string(),
   contentType: z.string().nullable(),
   body: z.string(),
-  payment: ReceiptOutput.nullable().describe("The receipt when this call paid, null when it did not"),
+  payment: ReceiptSchema.nullable().describe("The receipt when this call paid, null when it did not"),
   budget: BudgetOutput,
 };
 
-export function registerPaidFetch(server: McpServer, rt: Runtime): void {
+export function registerPaidFetch(server: McpServer, rt: Runtime, approve: Approver): void {
   server.registerTool(
     "paid_fetch",
     {
@@ -52,7 +54,10 @@ export function registerPaidFetch(server: McpServer, rt: Runtime): void {
         "At most one payment per call; free URLs are fetched without paying. Use max_payment to cap what this call may spend. " +
         "Errors start with a code: PRICE_ABOVE_CALL_LIMIT or SESSION_BUDGET_EXCEEDED (over the owner's caps; do not retry), " +
         "NO_ACCEPTABLE_PAYMENT_OPTION (no network/token this wallet pays), INVALID_PAYMENT_REQUIRED (broken server), " +
-        "PAYMENT_REJECTED (paid once, server asked again; do not retry), INSUFFICIENT_FUNDS, NO_WALLET, HTTP_ERROR.",
+        "DAILY_BUDGET_EXCEEDED, HOST_BUDGET_EXCEEDED, HOST_NOT_ALLOWED, PAYEE_NOT_ALLOWED (owner's policy; do not retry), " +
+        "APPROVAL_REQUIRED / APPROVAL_DENIED (the person must approve payments this large), " +
+        "PAYMENT_REJECTED (paid once, server asked again; do not retry), INSUFFICIENT_FUNDS, NO_WALLET, HTTP_ERROR. " +
+        "Use quote_price first when unsure what a URL costs.",
       inputSchema: PaidFetchInput,
       outputSchema: PaidFetchOutput,
       annotations: { openWorldHint: true, readOnlyHint: false, destructiveHint: false },
@@ -68,7 +73,7 @@ export function registerPaidFetch(server: McpServer, rt: Runtime): void {
             body: input.body,
             maxPayment: input.max_payment === undefined ? undefined : parseUsd(input.max_payment),
           },
-          extra.signal,
+          { signal: extra.signal, approve },
         );
         const contentType = outcome.response.header("content-type") ?? null;
         const text = bodyText(outcome.response.body, contentType ?? undefined);
@@ -93,12 +98,15 @@ export function registerPaidFetch(server: McpServer, rt: Runtime): void {
 }
 
 function summaryLine(status: number, payment: Receipt | null, budget: BudgetOutput): string {
-  const left = `Session budget left: ${budget.session.remaining} of ${budget.session.limit} USD.`;
+  const left = `Budget left: ${budget.session.remaining} of ${budget.session.limit} USD this session, ${budget.day.remaining} of ${budget.day.limit} USD today.`;
   const http = status >= 200 && status < 300 ? "" : ` The server answered HTTP ${status}.`;
   if (!payment) return `No payment was needed.${http} ${left}`;
+  if (payment.status === "mismatch") {
+    return `WARNING: paid ${payment.amount} ${payment.symbol} to ${payment.payTo}, but the transaction the server reported does not match the payment on-chain: ${payment.note}.${http} ${left}`;
+  }
   const network = findNetwork(payment.network)?.displayName ?? payment.network;
   const tx = payment.transaction
-    ? `transaction ${payment.transaction}${payment.explorerUrl ? ` (${payment.explorerUrl})` : ""}`
+    ? `transaction ${payment.transaction}${payment.status === "verified" ? ", verified on-chain" : ""}${payment.explorerUrl ? ` (${payment.explorerUrl})` : ""}`
     : `settlement unconfirmed: ${payment.note ?? "no transaction reported"}`;
   return `Paid ${payment.amount} ${payment.symbol} to ${payment.payTo} on ${network} (${payment.network}); ${tx}.${http} ${left}`;
 }

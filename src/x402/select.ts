@@ -1,6 +1,7 @@
 import { findAsset, type AssetInfo } from "../chain/assets.js";
 import { CodedError, ErrorCode } from "../errors.js";
-import { assetToUsdMicros, formatUsd } from "../money.js";
+import { payeeRefusal, type PayeeRules } from "../policy/payees.js";
+import { assetToUsdMicros } from "../money.js";
 import { SCHEMES, findScheme } from "../schemes/index.js";
 import type { PaymentScheme } from "../schemes/types.js";
 import type { PaymentOption, PaymentRequired } from "./types.js";
@@ -9,6 +10,7 @@ export interface SelectionPolicy {
   /** CAIP-2 networks the owner allows. */
   networks: readonly string[];
   assets: readonly AssetInfo[];
+  payees: PayeeRules;
 }
 
 export interface PayableOption {
@@ -19,37 +21,45 @@ export interface PayableOption {
   usdMicros: bigint;
 }
 
-export interface Selection {
-  chosen: PayableOption;
-  /** Every option not chosen because it could not be paid, with the reason. */
-  refused: { option: PaymentOption; reason: string }[];
+export interface Refusal {
+  /** PAYEE_NOT_ALLOWED when the owner's payee rules refused it; otherwise the wallet cannot pay it. */
+  code: typeof ErrorCode.PAYEE_NOT_ALLOWED | typeof ErrorCode.NO_ACCEPTABLE_PAYMENT_OPTION;
+  reason: string;
 }
 
 /** Why an option cannot be paid at all (before any cap is looked at), or null. */
-export function refusalReason(option: PaymentOption, policy: SelectionPolicy): string | null {
+export function refusalOf(option: PaymentOption, policy: SelectionPolicy): Refusal | null {
+  const cannot = (reason: string): Refusal => ({ code: ErrorCode.NO_ACCEPTABLE_PAYMENT_OPTION, reason });
   const scheme = findScheme(option);
   if (!scheme) {
-    return `scheme "${option.scheme}" on ${option.network} is not supported (supported: ${SCHEMES.map((s) => s.label).join(", ")})`;
+    return cannot(`scheme "${option.scheme}" on ${option.network} is not supported (supported: ${SCHEMES.map((s) => s.label).join(", ")})`);
   }
   if (!policy.networks.includes(option.network)) {
-    return `network ${option.network} is not enabled (enabled: ${policy.networks.join(", ")}; see the "networks" config key)`;
+    return cannot(`network ${option.network} is not enabled (enabled: ${policy.networks.join(", ")}; see the "networks" config key)`);
   }
   const schemeRefusal = scheme.refusal(option);
-  if (schemeRefusal) return schemeRefusal;
+  if (schemeRefusal) return cannot(schemeRefusal);
   if (!findAsset(policy.assets, option.network, option.asset)) {
-    return `asset ${option.asset} is not a known token on ${option.network}; only known tokens are ever signed for`;
+    return cannot(`asset ${option.asset} is not a known token on ${option.network}; only known tokens are ever signed for`);
   }
-  return null;
+  const payee = payeeRefusal(option.payTo, policy.payees);
+  return payee ? { code: ErrorCode.PAYEE_NOT_ALLOWED, reason: payee } : null;
 }
 
-/** The cheapest option this wallet can pay, in USD; ties keep the server's order. */
-export function selectPaymentOption(required: PaymentRequired, policy: SelectionPolicy, url: string): Selection {
-  const refused: Selection["refused"] = [];
+export interface Evaluation {
+  /** Payable options, cheapest first (ties keep the server's order). */
+  payable: PayableOption[];
+  refused: { option: PaymentOption; reason: string; code: Refusal["code"] }[];
+}
+
+/** Sorts every option into payable (with its USD price) or refused (with the reason). */
+export function evaluateOptions(required: PaymentRequired, policy: SelectionPolicy): Evaluation {
+  const refused: Evaluation["refused"] = [];
   const payable: PayableOption[] = [];
   for (const option of required.options) {
-    const reason = refusalReason(option, policy);
-    if (reason) {
-      refused.push({ option, reason });
+    const refusal = refusalOf(option, policy);
+    if (refusal) {
+      refused.push({ option, ...refusal });
       continue;
     }
     const asset = findAsset(policy.assets, option.network, option.asset)!;
@@ -60,21 +70,25 @@ export function selectPaymentOption(required: PaymentRequired, policy: Selection
       usdMicros: assetToUsdMicros(option.amount, asset.decimals, asset.usdPerUnitMicros),
     });
   }
-  const chosen = payable.reduce<PayableOption | undefined>(
-    (best, candidate) => (best === undefined || candidate.usdMicros < best.usdMicros ? candidate : best),
-    undefined,
+  // Array.prototype.sort is stable, so equal prices keep the server's preference order.
+  payable.sort((a, b) => (a.usdMicros < b.usdMicros ? -1 : a.usdMicros > b.usdMicros ? 1 : 0));
+  return { payable, refused };
+}
+
+/** The cheapest option this wallet can pay; throws with every option's reason when there is none. */
+export function selectPaymentOption(required: PaymentRequired, policy: SelectionPolicy, url: string): PayableOption {
+  const { payable, refused } = evaluateOptions(required, policy);
+  const chosen = payable[0];
+  if (chosen) return chosen;
+  const reasons = refused.slice(0, 5).map((r) => `${describeOption(r.option)}: ${r.reason}`);
+  const onlyPayees = refused.every((r) => r.code === ErrorCode.PAYEE_NOT_ALLOWED);
+  throw new CodedError(
+    onlyPayees ? ErrorCode.PAYEE_NOT_ALLOWED : ErrorCode.NO_ACCEPTABLE_PAYMENT_OPTION,
+    `${url} asks for payment, but none of its ${required.options.length} option(s) can be paid${
+      onlyPayees ? " under the owner's payee rules" : " by this wallet"
+    }: ${reasons.join("; ")}${refused.length > 5 ? `; and ${refused.length - 5} more` : ""}. Nothing was paid.`,
+    { url, refused: refused.map((r) => ({ network: r.option.network, asset: r.option.asset, reason: r.reason })) },
   );
-  if (!chosen) {
-    const reasons = refused.slice(0, 5).map((r) => `${describeOption(r.option)}: ${r.reason}`);
-    throw new CodedError(
-      ErrorCode.NO_ACCEPTABLE_PAYMENT_OPTION,
-      `${url} asks for payment, but none of its ${required.options.length} option(s) can be paid by this wallet: ${reasons.join("; ")}${
-        refused.length > 5 ? `; and ${refused.length - 5} more` : ""
-      }. Nothing was paid.`,
-      { url, refused: refused.map((r) => ({ network: r.option.network, asset: r.option.asset, reason: r.reason })) },
-    );
-  }
-  return { chosen, refused: refused.concat(payable.filter((p) => p !== chosen).map((p) => ({ option: p.option, reason: `costs ${formatUsd(p.usdMicros)} USD, more than the chosen option` }))) };
 }
 
 function describeOption(option: PaymentOption): string {

@@ -14,14 +14,14 @@ describe("loadConfig", () => {
   it("has safe built-in defaults", () => {
     const config = loadConfig({ env: {} });
     expect(config.networks).toEqual(["eip155:8453", "eip155:84532"]);
-    expect(config.budget).toEqual({ perCall: "0.10", perSession: "1.00" });
+    expect(config.budget).toEqual({ perCall: "0.10", perSession: "1.00", perDay: "5.00" });
     expect(config.hosts.allowPrivate).toBe(false);
   });
 
   it("layers defaults < file < env", () => {
     const path = fileWith({ budget: { perCall: "0.05", perSession: "2.00" }, networks: ["eip155:84532"] });
-    const config = loadConfig({ env: { X402_WALLET_CONFIG: path, X402_SESSION_BUDGET: "3.50" } });
-    expect(config.budget).toEqual({ perCall: "0.05", perSession: "3.50" });
+    const config = loadConfig({ env: { X402_WALLET_CONFIG: path, X402_SESSION_BUDGET: "3.50", X402_DAILY_BUDGET: "7" } });
+    expect(config.budget).toEqual({ perCall: "0.05", perSession: "3.50", perDay: "7" });
     expect(config.networks).toEqual(["eip155:84532"]);
     expect(loadConfig({ env: { X402_NETWORKS: "eip155:8453, eip155:84532" } }).networks).toEqual(["eip155:8453", "eip155:84532"]);
   });

@@ -64,7 +64,7 @@ describe("spending caps", () => {
     await withServer({ perSession: "0.05" }, async (mcp, address) => {
       const payToBefore = await rig.balanceOf(rig.payTo);
       const results = await Promise.all(Array.from({ length: 12 }, () => mcp.call("paid_fetch", { url: `${rig.v2.url}/paid` })));
-      const settled = results.filter((r) => (r.structuredContent as any)?.payment?.status === "settled");
+      const settled = results.filter((r) => (r.structuredContent as any)?.payment?.status === "verified");
       const refused = results.filter((r) => textOf(r).startsWith("[SESSION_BUDGET_EXCEEDED]"));
       expect(settled).toHaveLength(5);
       expect(refused).toHaveLength(7);

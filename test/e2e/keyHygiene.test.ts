@@ -60,8 +60,8 @@ describe("the private key never leaves the process", () => {
       { name: "paid_fetch", arguments: { url: "http://127.0.0.1:9/closed" } },
       { name: "wallet_balance", arguments: {} },
     ]);
-    expect(results[0].result.structuredContent.payment.status).toBe("settled");
-    expect(results[1].result.structuredContent.payment.status).toBe("settled");
+    expect(results[0].result.structuredContent.payment.status).toBe("verified");
+    expect(results[1].result.structuredContent.payment.status).toBe("verified");
     expect(results[2].result.isError).toBe(true);
     expect(results[3].result?.isError ?? results[3].error).toBeTruthy();
     expect(results[4].result.content[0].text).toMatch(/^\[HTTP_ERROR\]/);

@@ -18,9 +18,11 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
+/** Writes a config file; each gets its own ledger in a temp folder unless it names one. */
 export function writeConfig(config: ConfigInput): string {
-  const path = join(mkdtempSync(join(tmpdir(), "x402-mcp-")), "config.json");
-  writeFileSync(path, JSON.stringify(config));
+  const dir = mkdtempSync(join(tmpdir(), "x402-mcp-"));
+  const path = join(dir, "config.json");
+  writeFileSync(path, JSON.stringify({ ledger: join(dir, "ledger.jsonl"), ...config }));
   return path;
 }
 

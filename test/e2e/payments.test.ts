@@ -40,7 +40,7 @@ describe("paid_fetch against official x402 servers", () => {
         expect(out.status).toBe(200);
         expect(JSON.parse(out.body)).toMatchObject({ data: "paid content" });
         expect(out.payment).toMatchObject({
-          status: "settled",
+          status: "verified",
           amount: "0.01",
           amountAtomic: "10000",
           asset: rig.usdc,
@@ -55,7 +55,7 @@ describe("paid_fetch against official x402 servers", () => {
         expect(out.payment.explorerUrl).toBe(`https://sepolia.basescan.org/tx/${out.payment.transaction}`);
         const receipt = await rig.publicClient.getTransactionReceipt({ hash: out.payment.transaction });
         expect(receipt.status).toBe("success");
-        expect(textOf(result)).toMatch(/Paid 0\.01 USDC to 0x[0-9a-fA-F]{40} on Base Sepolia \(eip155:84532\); transaction 0x/);
+        expect(textOf(result)).toMatch(/Paid 0\.01 USDC to 0x[0-9a-fA-F]{40} on Base Sepolia \(eip155:84532\); transaction 0x[0-9a-f]{64}, verified on-chain/);
       });
     });
 
@@ -95,7 +95,11 @@ describe("paid_fetch against official x402 servers", () => {
       expect.objectContaining({ network: "eip155:84532", balanceAtomic: onChain.toString(), symbol: "USDC", error: null }),
     ]);
     // 2 × (0.01 + 0.02) paid so far in this session.
-    expect(out.budget).toEqual({ perCall: "0.10", session: { spent: "0.06", limit: "1.00", remaining: "0.94" } });
+    expect(out.budget).toEqual({
+      perCall: "0.10",
+      session: { spent: "0.06", limit: "1.00", remaining: "0.94" },
+      day: { spent: "0.06", limit: "5.00", remaining: "4.94" },
+    });
   });
 
   it("reports a network whose RPC fails instead of crashing", async () => {

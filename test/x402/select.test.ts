@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { KNOWN_ASSETS } from "../../src/chain/assets.js";
 import { CodedError } from "../../src/errors.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
-import { selectPaymentOption } from "../../src/x402/select.js";
+import { evaluateOptions, selectPaymentOption } from "../../src/x402/select.js";
 import { v1Requirement, v1Response, v2Requirement, v2Response } from "./helpers.js";
 
-const policy = { networks: ["eip155:84532"], assets: KNOWN_ASSETS };
+const policy = { networks: ["eip155:84532"], assets: KNOWN_ASSETS, payees: { allow: [], deny: [] } };
 const select = (response: ReturnType<typeof v2Response>) =>
   selectPaymentOption(parsePaymentRequired(response), policy, "http://api.test/paid");
 
@@ -21,17 +21,17 @@ function refusal(response: ReturnType<typeof v2Response>): CodedError {
 
 describe("selectPaymentOption", () => {
   it("chooses the cheapest payable option and prices it in USD micros", () => {
-    const { chosen, refused } = select(
-      v2Response([v2Requirement({ amount: "50000" }), v2Requirement({ amount: "20000" }), v2Requirement({ amount: "30000" })]),
-    );
+    const response = v2Response([v2Requirement({ amount: "50000" }), v2Requirement({ amount: "20000" }), v2Requirement({ amount: "30000" })]);
+    const chosen = select(response);
     expect(chosen.option.amount).toBe(20_000n);
     expect(chosen.usdMicros).toBe(20_000n);
     expect(chosen.asset.symbol).toBe("USDC");
-    expect(refused).toHaveLength(2);
+    const { payable } = evaluateOptions(parsePaymentRequired(response), policy);
+    expect(payable.map((p) => p.usdMicros)).toEqual([20_000n, 30_000n, 50_000n]);
   });
 
   it("skips what it cannot pay and pays what it can", () => {
-    const { chosen } = select(
+    const chosen = select(
       v2Response([
         v2Requirement({ network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", amount: "1" }),
         v2Requirement({ scheme: "upto", amount: "1" }),
@@ -61,8 +61,22 @@ describe("selectPaymentOption", () => {
     expect(refusal(v2Response([v2Requirement({ extra: { assetTransferMethod: "permit2" } })])).message).toMatch(/permit2/);
   });
 
+  it("applies payee rules, with PAYEE_NOT_ALLOWED when they alone refuse", () => {
+    const denied = { ...policy, payees: { allow: [], deny: ["0x1111111111111111111111111111111111111111"] } };
+    expect(() => selectPaymentOption(parsePaymentRequired(v2Response([v2Requirement()])), denied, "u")).toThrow(
+      expect.objectContaining({ code: "PAYEE_NOT_ALLOWED" }),
+    );
+    const allowOther = { ...policy, payees: { allow: ["0x2222222222222222222222222222222222222222"], deny: [] } };
+    const chosen = selectPaymentOption(
+      parsePaymentRequired(v2Response([v2Requirement({ amount: "1" }), v2Requirement({ payTo: "0x2222222222222222222222222222222222222222" })])),
+      allowOther,
+      "u",
+    );
+    expect(chosen.option.payTo).toBe("0x2222222222222222222222222222222222222222");
+  });
+
   it("maps v1 network names and selects them like v2", () => {
-    const { chosen } = selectPaymentOption(parsePaymentRequired(v1Response([v1Requirement()])), policy, "u");
+    const chosen = selectPaymentOption(parsePaymentRequired(v1Response([v1Requirement()])), policy, "u");
     expect(chosen.option.network).toBe("eip155:84532");
     expect(() => selectPaymentOption(parsePaymentRequired(v1Response([v1Requirement({ network: "base" })])), policy, "u")).toThrow(
       /eip155:8453 is not enabled/,

@@ -51,7 +51,7 @@ export const exactEvmScheme: PaymentScheme = {
         outputSchema: {},
       };
       const signed = await new ExactEvmSchemeV1(account).createPaymentPayload(1, requirements as never);
-      return { payload: { ...signed }, payer: account.address, validBefore: signedAt + window };
+      return { payload: { ...signed }, payer: account.address, validBefore: signedAt + window, nonce: nonceOf(signed.payload) };
     }
     const requirements = { ...common, network: network.caip2, amount: option.amount.toString() };
     const signed = await new ExactEvmScheme(account).createPaymentPayload(2, requirements);
@@ -65,6 +65,12 @@ export const exactEvmScheme: PaymentScheme = {
       },
       payer: account.address,
       validBefore: signedAt + window,
+      nonce: nonceOf(signed.payload),
     };
   },
 };
+
+function nonceOf(payload: Record<string, unknown>): string | undefined {
+  const nonce = (payload.authorization as { nonce?: unknown } | undefined)?.nonce;
+  return typeof nonce === "string" ? nonce : undefined;
+}

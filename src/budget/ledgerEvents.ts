@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { ReceiptSchema } from "../payment/receipt.js";
+
+/**
+ * The ledger's line format (one JSON object per line, append-only). A payment is a
+ * `reserve` line, then `sign` before its header is sent, then `outcome` (possibly
+ * several, e.g. settled then verified) or `release` when nothing was signed.
+ * Integers that can exceed 2^53 are decimal strings.
+ */
+const Integer = z.string().regex(/^\d{1,78}$/);
+
+export const ReserveEvent = z.object({
+  type: z.literal("reserve"),
+  id: z.string(),
+  at: z.number(),
+  sessionId: z.string(),
+  url: z.string(),
+  host: z.string(),
+  network: z.string(),
+  asset: z.string(),
+  amountAtomic: Integer,
+  usdMicros: Integer,
+  payTo: z.string(),
+});
+
+export const SignEvent = z.object({
+  type: z.literal("sign"),
+  id: z.string(),
+  at: z.number(),
+  payer: z.string(),
+  validBefore: z.number(),
+  nonce: z.string().optional(),
+});
+
+export const OutcomeEvent = z.object({
+  type: z.literal("outcome"),
+  id: z.string(),
+  at: z.number(),
+  status: z.enum(["settled", "unconfirmed", "verified", "mismatch", "rejected"]),
+  reason: z.string().optional(),
+  receipt: ReceiptSchema,
+});
+
+export const ReleaseEvent = z.object({ type: z.literal("release"), id: z.string(), at: z.number() });
+
+export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent]);
+export type LedgerEvent = z.infer<typeof LedgerEvent>;
+export type ReserveEvent = z.infer<typeof ReserveEvent>;
+
+/** Parses one line; null for a line that is torn or not ours (reported by the caller, never fatal). */
+export function parseLedgerLine(line: string): LedgerEvent | null {
+  try {
+    const parsed = LedgerEvent.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,58 @@
+import { erc20Abi, getAddress, parseEventLogs, type Hex } from "viem";
+import type { PublicClients } from "./publicClients.js";
+
+export interface ExpectedTransfer {
+  network: string;
+  transaction: Hex;
+  asset: string;
+  from: string;
+  to: string;
+  amount: bigint;
+}
+
+export type Verification =
+  | { status: "verified" }
+  | { status: "mismatch"; detail: string }
+  | { status: "pending"; detail: string };
+
+/**
+ * Reads the transaction the server named and checks it carries a Transfer of exactly the
+ * signed amount, on the signed asset, from our payer to the payee. A server can claim any
+ * hash; only the chain can vouch for it. Waits at most `timeoutMs` for the receipt.
+ */
+export async function verifySettlementOnChain(
+  clients: PublicClients,
+  expected: ExpectedTransfer,
+  timeoutMs: number,
+): Promise<Verification> {
+  let receipt;
+  try {
+    receipt = await clients.get(expected.network).waitForTransactionReceipt({
+      hash: expected.transaction,
+      timeout: timeoutMs,
+      pollingInterval: Math.max(50, Math.min(500, Math.floor(timeoutMs / 10))),
+      retryCount: 0,
+    });
+  } catch (error) {
+    const message = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
+    return { status: "pending", detail: `the chain did not confirm ${expected.transaction} within ${timeoutMs} ms (${message})` };
+  }
+  if (receipt.status !== "success") {
+    return { status: "mismatch", detail: `transaction ${expected.transaction} reverted on-chain` };
+  }
+  const asset = getAddress(expected.asset);
+  const from = getAddress(expected.from);
+  const to = getAddress(expected.to);
+  const transfers = parseEventLogs({ abi: erc20Abi, eventName: "Transfer", logs: receipt.logs });
+  const match = transfers.find(
+    (t) => getAddress(t.address) === asset && t.args.from === from && t.args.to === to && t.args.value === expected.amount,
+  );
+  if (match) return { status: "verified" };
+  const seen = transfers
+    .map((t) => `${t.args.value} of ${t.address} from ${t.args.from} to ${t.args.to}`)
+    .join("; ");
+  return {
+    status: "mismatch",
+    detail: `transaction ${expected.transaction} does not transfer ${expected.amount} of ${asset} from ${from} to ${to}; it shows ${seen || "no token transfer"}`,
+  };
+}

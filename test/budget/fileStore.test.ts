@@ -1,0 +1,174 @@
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { FileBudgetStore } from "../../src/budget/fileStore.js";
+import { LedgerFile } from "../../src/budget/ledgerFile.js";
+import type { BudgetLimits, ReserveRequest } from "../../src/budget/types.js";
+import type { Logger } from "../../src/log.js";
+
+const limits: BudgetLimits = { perCall: 100_000n, perSession: 1_000_000n, perDay: 50_000n, hosts: [] };
+
+function request(usdMicros: bigint, overrides: Partial<ReserveRequest> = {}): ReserveRequest {
+  return {
+    sessionId: "s1",
+    usdMicros,
+    limits,
+    meta: { url: "http://api.test/x", host: "api.test", network: "eip155:84532", asset: "0xA", amountAtomic: usdMicros, payTo: "0xB" },
+    ...overrides,
+  };
+}
+
+function ledgerPath(): string {
+  return join(mkdtempSync(join(tmpdir(), "x402-ledger-")), "ledger.jsonl");
+}
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, log: (level, message) => lines.push(`${level}: ${message}`) };
+}
+
+const receipt = (status: "verified" | "settled") => ({
+  status,
+  amount: "0.01",
+  amountAtomic: "10000",
+  asset: "0xA",
+  symbol: "USDC",
+  network: "eip155:84532",
+  payTo: "0xB",
+  payer: "0xC",
+  transaction: `0x${"1".repeat(64)}`,
+  explorerUrl: null,
+  scheme: "exact",
+  x402Version: 2 as const,
+  resource: "http://api.test/x",
+  paidAt: new Date(0).toISOString(),
+});
+
+describe("FileBudgetStore", () => {
+  it("never reserves past the daily cap, even with parallel callers, and releases give back", async () => {
+    const store = await FileBudgetStore.open(ledgerPath(), recordingLogger());
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => store.reserve(request(10_000n))));
+    const granted = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(granted).toHaveLength(5);
+    for (const r of results) if (r.status === "rejected") expect(r.reason.code).toBe("DAILY_BUDGET_EXCEEDED");
+    await store.release(granted[0]!);
+    await store.commit(granted[1]!, { status: "verified", receipt: receipt("verified") });
+    await store.release(granted[1]!); // a committed payment is not given back by a stray release
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(40_000n);
+    await store.close();
+  });
+
+  it("shares the daily cap between two stores on one ledger, and a restart keeps it", async () => {
+    const path = ledgerPath();
+    const a = await FileBudgetStore.open(path, recordingLogger());
+    const b = await FileBudgetStore.open(path, recordingLogger());
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).reserve(request(10_000n, { sessionId: `s${i % 2}` }))),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(5);
+    await a.close();
+    await b.close();
+    const restarted = await FileBudgetStore.open(path, recordingLogger());
+    expect((await restarted.usage({ sessionId: "new", hostPatterns: [] })).day).toBe(50_000n);
+    await expect(restarted.reserve(request(1n))).rejects.toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+    await restarted.close();
+  });
+
+  it("counts only the last 24 hours", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const path = ledgerPath();
+    const store = await FileBudgetStore.open(path, recordingLogger(), () => now);
+    await store.reserve(request(30_000n));
+    now += 23 * 3600_000;
+    await store.reserve(request(20_000n));
+    await expect(store.reserve(request(10_000n))).rejects.toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+    now += 1 * 3600_000 + 1;
+    expect((await store.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(20_000n);
+    await store.close();
+    const reopened = await FileBudgetStore.open(path, recordingLogger(), () => now);
+    expect((await reopened.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(20_000n);
+    await reopened.close();
+  });
+
+  it("tolerates a line torn by a crash: reports it, keeps every other entry, appends on a new line", async () => {
+    const path = ledgerPath();
+    const first = await FileBudgetStore.open(path, recordingLogger());
+    await first.reserve(request(10_000n));
+    await first.reserve(request(10_000n));
+    await first.close();
+    appendFileSync(path, '{"type":"reserve","id":"torn","at":12');
+    const logger = recordingLogger();
+    const second = await FileBudgetStore.open(path, logger);
+    expect(logger.lines.join("\n")).toMatch(/1 unreadable line/);
+    expect((await second.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(20_000n);
+    await second.reserve(request(10_000n));
+    await second.close();
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    expect(lines).toHaveLength(4);
+    expect(JSON.parse(lines[3]!).type).toBe("reserve");
+    const third = await FileBudgetStore.open(path, recordingLogger());
+    expect((await third.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(30_000n);
+    await third.close();
+  });
+
+  it("applies host limits to the hosts that match their pattern", async () => {
+    const store = await FileBudgetStore.open(ledgerPath(), recordingLogger());
+    const hostLimited = { ...limits, perDay: 10_000_000n, hosts: [{ pattern: "*.example.com", perCall: undefined, perDay: 25_000n }] };
+    const to = (host: string) =>
+      request(10_000n, { limits: host.endsWith(".example.com") ? hostLimited : { ...hostLimited, hosts: [] }, meta: { ...request(1n).meta, host } });
+    await store.reserve(to("a.example.com"));
+    await store.reserve(to("other.test"));
+    await store.reserve(to("b.example.com"));
+    await expect(store.reserve(to("c.example.com"))).rejects.toMatchObject({ code: "HOST_BUDGET_EXCEEDED" });
+    await store.close();
+  });
+
+  it("returns history newest first with the latest outcome, without released entries", async () => {
+    const store = await FileBudgetStore.open(ledgerPath(), recordingLogger());
+    const a = await store.reserve(request(10_000n));
+    await store.recordSigned(a, { payer: "0xC", validBefore: 1, nonce: "0x01" });
+    await store.commit(a, { status: "settled", receipt: receipt("settled") });
+    await store.commit(a, { status: "verified", receipt: receipt("verified") });
+    const b = await store.reserve(request(20_000n, { meta: { ...request(1n).meta, host: "other.test" } }));
+    await store.release(b);
+    const c = await store.reserve(request(5_000n));
+    await store.recordSigned(c, { payer: "0xC", validBefore: 1, nonce: "0x02" });
+    const history = await store.history({ limit: 10, sinceMs: 0, host: undefined });
+    expect(history.map((h) => [h.id, h.status])).toEqual([
+      [c.id, "signed"],
+      [a.id, "verified"],
+    ]);
+    expect(await store.history({ limit: 10, sinceMs: 0, host: "other.test" })).toEqual([]);
+    expect(await store.history({ limit: 1, sinceMs: 0, host: undefined })).toHaveLength(1);
+    await store.close();
+  });
+
+  it("refuses with BUDGET_STORE_UNAVAILABLE when the ledger cannot be opened", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "x402-ledger-"));
+    writeFileSync(join(dir, "file"), "");
+    await expect(FileBudgetStore.open(join(dir, "file", "ledger.jsonl"), recordingLogger())).rejects.toMatchObject({
+      code: "BUDGET_STORE_UNAVAILABLE",
+    });
+  });
+});
+
+describe("LedgerFile.readTail", () => {
+  it("reads back only to the window, however long the history", async () => {
+    const path = ledgerPath();
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      lines.push(JSON.stringify({ type: "release", id: `old-${i}`, at: 1_000 + i }));
+    }
+    for (let i = 0; i < 10; i++) lines.push(JSON.stringify({ type: "release", id: `new-${i}`, at: 10_000_000 + i }));
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const file = await LedgerFile.open(path);
+    const { events, unreadable } = await file.readTail(await file.size(), 5_000_000);
+    expect(unreadable).toBe(0);
+    expect(events.map((e) => e.id)).toEqual(Array.from({ length: 10 }, (_, i) => `new-${i}`));
+    const all = await file.readTail(await file.size(), 0);
+    expect(all.events).toHaveLength(20_010);
+    expect(all.events[0]!.id).toBe("old-0");
+    await file.close();
+  });
+});
