@@ -1,6 +1,5 @@
 import type { Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { effectivePerCallLimit } from "../budget/caps.js";
 import type { PaymentOutcome, Reservation } from "../budget/types.js";
 import { findNetwork } from "../chain/networks.js";
 import { readTokenBalance } from "../chain/readTokenBalance.js";
@@ -19,6 +18,7 @@ import { parseSettlement } from "../x402/parseSettlement.js";
 import { selectPaymentOption, type PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
 import { buildReceipt, type Receipt } from "./receipt.js";
+import { capsFor, selectionPolicy } from "./capsFor.js";
 
 export interface PaidFetchRequest extends HttpRequest {
   /** A lower per-call cap for this call only, in USD micros. */
@@ -68,29 +68,6 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   // and whatever happens next the reservation is committed, never released.
   await rt.budget.recordSigned(reservation, { payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce });
   return sendPaid(rt, { ...request, url: payUrl }, chosen, signed, reservation, options.signal);
-}
-
-export function selectionPolicy(rt: Runtime) {
-  return { networks: rt.config.networks, assets: rt.assets, payees: rt.config.payees };
-}
-
-/** The caps for one payment and the reservation under them (every cap checked atomically). */
-export function capsFor(rt: Runtime, chosen: PayableOption, url: string, maxPayment: bigint | undefined) {
-  const host = new URL(url).hostname;
-  const base = rt.limitsFor(host);
-  const perCall = effectivePerCallLimit(base.perCall, maxPayment);
-  return {
-    limits: { ...base, perCall },
-    perCallFromCaller: perCall < base.perCall,
-    meta: {
-      url,
-      host,
-      network: chosen.option.network,
-      asset: chosen.asset.address,
-      amountAtomic: chosen.option.amount,
-      payTo: chosen.option.payTo,
-    },
-  };
 }
 
 function reserveFor(rt: Runtime, chosen: PayableOption, url: string, maxPayment: bigint | undefined): Promise<Reservation> {

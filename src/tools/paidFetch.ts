@@ -9,25 +9,11 @@ import type { Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import { budgetSummary } from "./budgetSummary.js";
 import { ReceiptSchema } from "../payment/receipt.js";
-import { BudgetOutput } from "./schemas.js";
+import { BudgetOutput, RequestInput } from "./schemas.js";
 import { toolError } from "./toolError.js";
 
-const NO_CRLF = /^[^\r\n]*$/;
-
 export const PaidFetchInput = {
-  url: z
-    .url({ protocol: /^https?$/, error: "url must be an absolute http:// or https:// URL" })
-    .max(8192)
-    .describe("The http(s) URL to fetch."),
-  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("GET").describe("HTTP method; GET by default."),
-  headers: z
-    .record(
-      z.string().min(1).max(256).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "header names must be HTTP tokens"),
-      z.string().max(8192).regex(NO_CRLF, "header values must not contain CR or LF"),
-    )
-    .optional()
-    .describe("Request headers, e.g. {\"content-type\": \"application/json\"}."),
-  body: z.string().max(1024 * 1024).optional().describe("Request body, sent as given (set content-type in headers for JSON)."),
+  ...RequestInput,
   max_payment: z
     .string()
     .regex(/^\d{1,12}(\.\d{1,6})?$/, 'max_payment must be a USD amount such as "0.05"')

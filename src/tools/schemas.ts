@@ -12,3 +12,22 @@ export const BudgetOutput = z.object({
     .describe("The rolling 24 h budget shared by every server on this ledger"),
 });
 export type BudgetOutput = z.infer<typeof BudgetOutput>;
+
+const NO_CRLF = /^[^\r\n]*$/;
+
+/** The HTTP request a tool makes, as the model describes it. */
+export const RequestInput = {
+  url: z
+    .url({ protocol: /^https?$/, error: "url must be an absolute http:// or https:// URL" })
+    .max(8192)
+    .describe("The http(s) URL to fetch."),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("GET").describe("HTTP method; GET by default."),
+  headers: z
+    .record(
+      z.string().min(1).max(256).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "header names must be HTTP tokens"),
+      z.string().max(8192).regex(NO_CRLF, "header values must not contain CR or LF"),
+    )
+    .optional()
+    .describe('Request headers, e.g. {"content-type": "application/json"}.'),
+  body: z.string().max(1024 * 1024).optional().describe("Request body, sent as given (set content-type in headers for JSON)."),
+};

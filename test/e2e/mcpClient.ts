@@ -3,13 +3,20 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  ElicitRequestSchema,
+  type CallToolResult,
+  type ElicitRequest,
+  type ElicitResult,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { ConfigInput } from "../../src/config/schema.js";
 
 export const SERVER_ENTRY = resolve(import.meta.dirname, "../../dist/index.js");
 
 export interface McpSession {
   client: Client;
+  /** The server's process id (for kill -9 tests). */
+  pid: number | null;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
@@ -27,7 +34,14 @@ export function writeConfig(config: ConfigInput): string {
 }
 
 /** Spawns the built server as an MCP client would (the SDK's own Client over stdio). */
-export async function startMcp(options: { config: ConfigInput; env?: Record<string, string> }): Promise<McpSession> {
+export interface StartOptions {
+  config: ConfigInput;
+  env?: Record<string, string>;
+  /** Declares elicitation support and answers `elicitation/create` requests with this. */
+  onElicit?: (request: ElicitRequest["params"]) => Promise<ElicitResult>;
+}
+
+export async function startMcp(options: StartOptions): Promise<McpSession> {
   const configPath = writeConfig(options.config);
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -39,11 +53,17 @@ export async function startMcp(options: { config: ConfigInput; env?: Record<stri
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
   });
-  const client = new Client({ name: "x402-e2e", version: "1.0.0" });
+  const client = new Client(
+    { name: "x402-e2e", version: "1.0.0" },
+    { capabilities: options.onElicit ? { elicitation: { form: {} } } : {} },
+  );
+  const onElicit = options.onElicit;
+  if (onElicit) client.setRequestHandler(ElicitRequestSchema, (request) => onElicit(request.params));
   await client.connect(transport);
   const results: string[] = [];
   return {
     client,
+    pid: transport.pid,
     async call(name, args = {}) {
       const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
       results.push(JSON.stringify(result));
