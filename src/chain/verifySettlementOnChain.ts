@@ -49,7 +49,7 @@ export async function verifySettlementOnChain(
   );
   if (match) return { status: "verified" };
   const seen = transfers
-    .map((t) => `${t.args.value} of ${t.address} from ${t.args.from} to ${t.args.to}`)
+    .map((t) => `${t.args.value} of ${getAddress(t.address)} from ${t.args.from} to ${t.args.to}`)
     .join("; ");
   return {
     status: "mismatch",
