@@ -1,8 +1,15 @@
-const TEXTUAL = /^(text\/|application\/(json|ld\+json|problem\+json|xml|xhtml\+xml|javascript|x-www-form-urlencoded|.*\+json|.*\+xml)|image\/svg\+xml)/i;
+import { bodyKindOf, parseContentType } from "./contentType.js";
+import { decodeText } from "./decodeText.js";
+import { sniffBodyKind } from "./sniffBody.js";
 
-/** The body as text for the model; binary content is described, never dumped as mojibake. */
+/**
+ * The body as text for the model, synchronously and without conversion (renderBody does
+ * markdown, JSON and images); binary content is described, never dumped as mojibake.
+ */
 export function bodyText(body: Buffer, contentType: string | undefined): string {
   if (body.length === 0) return "";
-  if (!contentType || TEXTUAL.test(contentType.trim())) return body.toString("utf8");
-  return `[binary content: ${body.length} bytes of ${contentType.split(";")[0]?.trim()}; not shown as text]`;
+  const { mime, charset } = parseContentType(contentType);
+  const kind = mime ? bodyKindOf(mime) : sniffBodyKind(body);
+  if (kind !== "image" && kind !== "binary") return decodeText(body, charset);
+  return `[binary content: ${body.length} bytes of ${mime ?? "unknown type"}; not shown as text]`;
 }
