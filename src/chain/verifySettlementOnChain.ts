@@ -13,7 +13,8 @@ export interface ExpectedTransfer {
 export type Verification =
   | { status: "verified" }
   | { status: "mismatch"; detail: string }
-  | { status: "pending"; detail: string };
+  | { status: "pending"; detail: string }
+  | { status: "unknown"; detail: string };
 
 /**
  * Reads the transaction the server named and checks it carries a Transfer of exactly the
@@ -35,6 +36,9 @@ export async function verifySettlementOnChain(
     });
   } catch (error) {
     const message = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
+    if (await isUnknownTransaction(clients, expected)) {
+      return { status: "unknown", detail: `the server reported transaction ${expected.transaction}, which the chain does not know` };
+    }
     return { status: "pending", detail: `the chain did not confirm ${expected.transaction} within ${timeoutMs} ms (${message})` };
   }
   if (receipt.status !== "success") {
@@ -55,4 +59,14 @@ export async function verifySettlementOnChain(
     status: "mismatch",
     detail: `transaction ${expected.transaction} does not transfer ${expected.amount} of ${asset} from ${from} to ${to}; it shows ${seen || "no token transfer"}`,
   };
+}
+
+/** A hash neither mined nor pending is a claim the chain cannot back; an RPC failure proves nothing. */
+async function isUnknownTransaction(clients: PublicClients, expected: ExpectedTransfer): Promise<boolean> {
+  try {
+    await clients.get(expected.network).getTransaction({ hash: expected.transaction });
+    return false;
+  } catch (error) {
+    return (error as Error).name === "TransactionNotFoundError";
+  }
 }

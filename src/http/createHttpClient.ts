@@ -146,6 +146,12 @@ function toHttpError(error: unknown, url: string, timeoutMs: number, timedOut: b
       { url, reason: "timeout" },
     );
   }
+  if (error instanceof undiciErrors.HeadersOverflowError) {
+    return new CodedError(ErrorCode.HTTP_ERROR, `${url} sent response headers larger than this client accepts; not read. The server is misbehaving.`, {
+      url,
+      reason: "headers-overflow",
+    });
+  }
   if ((error as Error).name === "AbortError") {
     return new CodedError(ErrorCode.HTTP_ERROR, `The request to ${url} was cancelled.`, { url, reason: "aborted" });
   }

@@ -158,6 +158,7 @@ async function settle(
   );
   if (verification.status === "verified") return receiptFor(settlement.transaction, "verified");
   if (verification.status === "mismatch") return receiptFor(settlement.transaction, "mismatch", verification.detail);
+  if (verification.status === "unknown") return receiptFor(settlement.transaction, "unconfirmed", verification.detail);
   return receiptFor(settlement.transaction, "settled", verification.detail);
 }
 

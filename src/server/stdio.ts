@@ -2,10 +2,15 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Runtime } from "../runtime.js";
 import { createServer } from "./createServer.js";
 
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
 /** Serves one MCP session on stdin/stdout until the client closes the pipe. */
 export async function serveStdio(rt: Runtime): Promise<void> {
   const server = createServer(rt);
-  const transport = new StdioServerTransport();
+  // The SDK's default 10 MiB line limit closes the whole session on a larger message; a
+  // roomier limit lets an oversized tool argument reach the schema and get a clear error.
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
+  transport.onerror = (error) => rt.logger.log("warning", `stdio transport: ${error.message}`);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.once("end", () => resolve());

@@ -42,10 +42,15 @@ describe("verifySettlementOnChain", () => {
     expect((result as { detail: string }).detail).toMatch(/it shows 12345 of 0x036CbD53842c5426634e7929541eC2318f3dCF7e/);
   });
 
-  it("says pending, within the bound, for a hash the chain does not know", async () => {
+  it("says unknown, within the bound, for a hash the chain does not know", async () => {
     const started = Date.now();
     const result = await verifySettlementOnChain(clients, { ...expected(), transaction: `0x${"ab".repeat(32)}` }, 500);
-    expect(result.status).toBe("pending");
+    expect(result.status).toBe("unknown");
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it("says pending when the RPC cannot answer", async () => {
+    const dead = new PublicClients({ "eip155:84532": "http://127.0.0.1:9" }, 300);
+    expect((await verifySettlementOnChain(dead, expected(), 300)).status).toBe("pending");
   });
 });

@@ -41,6 +41,17 @@ describe("spending caps", () => {
     });
   });
 
+  it("pays a price exactly at the per-call limit and refuses one a micro-dollar above it", async () => {
+    await withServer({ perCall: "0.01" }, async (mcp, address) => {
+      expect((await mcp.call("paid_fetch", { url: `${rig.v2.url}/paid` })).isError).toBeFalsy();
+      expect(await rig.balanceOf(address)).toBe(5_000_000n - 10_000n);
+    });
+    await withServer({ perCall: "0.009999" }, async (mcp, address) => {
+      expect(textOf(await mcp.call("paid_fetch", { url: `${rig.v2.url}/paid` }))).toMatch(/^\[PRICE_ABOVE_CALL_LIMIT\]/);
+      expect(await rig.balanceOf(address)).toBe(5_000_000n);
+    });
+  });
+
   it("lets max_payment lower the limit for one call", async () => {
     await withServer({ perCall: "0.10" }, async (mcp, address) => {
       const refused = await mcp.call("paid_fetch", { url: `${rig.v1.url}/paid`, max_payment: "0.005" });

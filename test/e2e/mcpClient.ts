@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
@@ -12,6 +13,7 @@ import {
 import type { ConfigInput } from "../../src/config/schema.js";
 
 export const SERVER_ENTRY = resolve(import.meta.dirname, "../../dist/index.js");
+const STDOUT_TAP = pathToFileURL(resolve(import.meta.dirname, "stdoutTap.mjs")).href;
 
 export interface McpSession {
   client: Client;
@@ -37,6 +39,8 @@ export function writeConfig(config: ConfigInput): string {
 export interface StartOptions {
   config: ConfigInput;
   env?: Record<string, string>;
+  /** Copies every byte the server writes to stdout into this file. */
+  tapStdout?: string;
   /** Declares elicitation support and answers `elicitation/create` requests with this. */
   onElicit?: (request: ElicitRequest["params"]) => Promise<ElicitResult>;
 }
@@ -46,7 +50,11 @@ export async function startMcp(options: StartOptions): Promise<McpSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [SERVER_ENTRY, "--config", configPath],
-    env: { PATH: process.env.PATH ?? "", ...options.env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      ...(options.tapStdout ? { NODE_OPTIONS: `--import=${STDOUT_TAP}`, X402_TEST_STDOUT_TAP: options.tapStdout } : {}),
+      ...options.env,
+    },
     stderr: "pipe",
   });
   let stderr = "";

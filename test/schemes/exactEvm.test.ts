@@ -58,6 +58,13 @@ describe("exact on EVM signing", () => {
     expect(await signerOf(payload.payload, "Evil Token")).not.toBe(account.address);
   });
 
+  it("signs with the token's real domain when the server sends no extra at all", async () => {
+    const { extra: _none, ...bare } = v2Requirement();
+    const required = parsePaymentRequired(v2Response([bare]));
+    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    expect(await signerOf((signed.payload as { payload: Signed }).payload, "USDC")).toBe(account.address);
+  });
+
   it("signs a v1 payload with the v1 network name", async () => {
     const required = parsePaymentRequired(v1Response([v1Requirement()]));
     const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
