@@ -6,8 +6,11 @@ import { FileBudgetStore } from "./budget/fileStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
 import { assetTable, type AssetInfo } from "./chain/assets.js";
 import { PublicClients } from "./chain/publicClients.js";
+import { PayOnceCache } from "./content/payOnceCache.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
+import type { HttpResponse } from "./http/types.js";
+import type { Receipt } from "./payment/receipt.js";
 import { stderrLogger, type Logger } from "./log.js";
 import { parseUsd } from "./money.js";
 import { assertHostAllowed, hostMatches } from "./policy/hosts.js";
@@ -29,7 +32,15 @@ export interface Runtime {
   limitsFor(host: string): BudgetLimits;
   /** Payments above this many USD micros need the person's approval; null: never. */
   approvalAbove: bigint | null;
+  /** Paid responses kept so paging or re-reading them never pays again. */
+  payOnce: PayOnceCache<CachedPayment>;
   close(): Promise<void>;
+}
+
+/** A paid answer as kept by the pay-once cache: the response and its original receipt. */
+export interface CachedPayment {
+  response: HttpResponse;
+  payment: Receipt | null;
 }
 
 export interface RuntimeParts {
@@ -59,7 +70,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     timeoutMs: config.http.timeoutMs,
     maxBodyBytes: config.http.maxBodyBytes,
     allowPrivate: config.hosts.allowPrivate,
-    userAgent: USER_AGENT,
+    userAgent: config.http.userAgent ?? USER_AGENT,
     // Each hop of a redirect chain passes the same host rules as the first URL.
     assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
   });
@@ -74,6 +85,11 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     logger,
     limitsFor: (host) => ({ ...base, hosts: hostLimits.filter((l) => hostMatches(l.pattern, host)) }),
     approvalAbove: config.approval.above === undefined ? null : parseUsd(config.approval.above),
+    payOnce: new PayOnceCache({
+      ttlMs: config.content.payOnceSeconds * 1000,
+      maxEntries: 256,
+      maxBytes: config.content.payOnceMaxBytes,
+    }),
     async close() {
       await http.close();
       await store.close();

@@ -84,6 +84,25 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       timeoutMs: z.int().min(100).max(600_000).default(30_000),
       maxBodyBytes: z.int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
+      /** Sent with every request; servers see which client is paying them. */
+      userAgent: z.string().min(1).max(256).regex(/^[\x20-\x7e]+$/, "printable ASCII").optional(),
+    })
+    .prefault({}),
+  content: z
+    .strictObject({
+      /** Images up to this size come back as MCP image content; binary bodies up to it as an embedded resource. */
+      maxInlineBytes: z.int().min(1024).max(20 * 1024 * 1024).default(1024 * 1024),
+      /** Binary bodies are saved here (and the path returned) instead of being embedded. */
+      downloadsDir: z.string().min(1).optional(),
+      /** How long a paid response is kept so paging or re-reading it never pays again. */
+      payOnceSeconds: z.int().min(0).max(86_400).default(600),
+      payOnceMaxBytes: z.int().min(0).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    })
+    .prefault({}),
+  discovery: z
+    .strictObject({
+      /** An x402 Bazaar discovery endpoint (a facilitator's GET /discovery/resources). */
+      url: httpUrl.default("https://x402.org/facilitator/discovery/resources"),
     })
     .prefault({}),
 });

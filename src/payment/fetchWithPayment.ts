@@ -4,6 +4,7 @@ import type { PaymentOutcome, Reservation } from "../budget/types.js";
 import { findNetwork } from "../chain/networks.js";
 import { readTokenBalance } from "../chain/readTokenBalance.js";
 import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
+import { PayOnceCache } from "../content/payOnceCache.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { formatDecimal, formatUsd } from "../money.js";
@@ -28,12 +29,16 @@ export interface PaidFetchRequest extends HttpRequest {
 export interface PaidFetchOutcome {
   response: HttpResponse;
   payment: Receipt | null;
+  /** Served from the pay-once cache: `payment` is the original receipt, nothing was paid now. */
+  cached: boolean;
 }
 
 export interface PaidFetchOptions {
   signal?: AbortSignal | undefined;
   /** Asks the person when a payment is above `approval.above`. */
   approve?: Approver | undefined;
+  /** Told each step of a long call, for MCP progress notifications. */
+  onProgress?: ((message: string) => void) | undefined;
 }
 
 /**
@@ -45,21 +50,31 @@ export interface PaidFetchOptions {
  */
 export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, options: PaidFetchOptions = {}): Promise<PaidFetchOutcome> {
   assertHostAllowed(new URL(request.url), rt.config.hosts);
+  const cacheKey = payOnceKey(request);
+  const cached = rt.payOnce.get(cacheKey);
+  if (cached) return { ...cached, cached: true };
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`requesting ${request.url}`);
   const probe = await rt.http.send(request, { followRedirects: true, signal: options.signal });
-  if (probe.status !== 402) return { response: probe, payment: null };
+  if (probe.status !== 402) return { response: probe, payment: null, cached: false };
 
   const payUrl = probe.url;
   const required = parsePaymentRequired({ url: payUrl, header: probe.header, bodyText: probe.body.toString("utf8") });
   const account = requireWallet(rt, payUrl);
   const chosen = selectPaymentOption(required, selectionPolicy(rt), payUrl);
+  progress(`payment required: ${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol} on ${chosen.option.network}`);
   const reservation = await reserveFor(rt, chosen, payUrl, request.maxPayment);
   let signed: SignedPayment;
   try {
     await assertSufficientFunds(rt, account, chosen, payUrl);
     if (rt.approvalAbove !== null && chosen.usdMicros > rt.approvalAbove) {
-      await requireApproval(options.approve, approvalRequest(chosen, payUrl), formatUsd(rt.approvalAbove));
+      await requireApproval(options.approve, approvalRequest(chosen, payUrl), formatUsd(rt.approvalAbove), options.signal);
     }
     signed = await sign(account, chosen, required, payUrl);
+    // A cancelled call releases its reservation as long as the signature never left the process.
+    if (options.signal?.aborted) {
+      throw new CodedError(ErrorCode.HTTP_ERROR, `The request to ${payUrl} was cancelled before payment; nothing was paid.`, { reason: "aborted" });
+    }
   } catch (error) {
     await rt.budget.release(reservation);
     throw error;
@@ -67,7 +82,18 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   // The signature exists from here on: it is written down before it leaves the process,
   // and whatever happens next the reservation is committed, never released.
   await rt.budget.recordSigned(reservation, { payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce });
-  return sendPaid(rt, { ...request, url: payUrl }, chosen, signed, reservation, options.signal);
+  progress("payment signed; sending the paid request");
+  const outcome = await sendPaid(rt, { ...request, url: payUrl }, chosen, signed, reservation, options.signal);
+  if (outcome.response.status >= 200 && outcome.response.status < 300) {
+    rt.payOnce.set(cacheKey, outcome, outcome.response.body.length);
+  }
+  return { ...outcome, cached: false };
+}
+
+/** Requests that differ in method, URL, body or headers are different purchases. */
+function payOnceKey(request: HttpRequest): string {
+  const headers = Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]).sort();
+  return PayOnceCache.key(request.method, request.url, JSON.stringify([request.body ?? null, headers]));
 }
 
 function reserveFor(rt: Runtime, chosen: PayableOption, url: string, maxPayment: bigint | undefined): Promise<Reservation> {
@@ -89,7 +115,7 @@ async function sendPaid(
   signed: SignedPayment,
   reservation: Reservation,
   signal: AbortSignal | undefined,
-): Promise<PaidFetchOutcome> {
+): Promise<Omit<PaidFetchOutcome, "cached">> {
   const describe = `${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol}`;
   const receiptFor = (transaction: string | null, status: Receipt["status"], note?: string) =>
     buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });

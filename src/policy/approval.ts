@@ -17,11 +17,18 @@ export type ApprovalAnswer =
   | { outcome: "declined" | "cancelled" | "timeout"; detail?: string };
 
 /** Asks the person; supplied by the transport (MCP elicitation). Absent means nobody can be asked. */
-export type Approver = (request: ApprovalRequest) => Promise<ApprovalAnswer>;
+export type Approver = (request: ApprovalRequest, signal?: AbortSignal) => Promise<ApprovalAnswer>;
 
 /** Approval fails closed: anything but an explicit yes refuses the payment. */
-export async function requireApproval(approver: Approver | undefined, request: ApprovalRequest, threshold: string): Promise<void> {
-  const answer: ApprovalAnswer = approver ? await approver(request).catch(() => ({ outcome: "unsupported" as const })) : { outcome: "unsupported" };
+export async function requireApproval(
+  approver: Approver | undefined,
+  request: ApprovalRequest,
+  threshold: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const answer: ApprovalAnswer = approver
+    ? await approver(request, signal).catch(() => ({ outcome: "unsupported" as const }))
+    : { outcome: "unsupported" };
   const what = `${request.url} costs ${request.amount} ${request.symbol} (${request.usd} USD), above approval.above (${threshold} USD)`;
   if (answer.outcome === "approved") return;
   if (answer.outcome === "unsupported") {

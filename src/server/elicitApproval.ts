@@ -7,7 +7,7 @@ import type { Approver } from "../policy/approval.js";
  * elicitation answers "unsupported"; a timeout is a "no". The caller fails closed.
  */
 export function elicitationApprover(server: McpServer, timeoutMs: number): Approver {
-  return async (request) => {
+  return async (request, signal) => {
     if (!server.server.getClientCapabilities()?.elicitation) return { outcome: "unsupported" };
     const message = [
       `Approve a payment of ${request.amount} ${request.symbol} (${request.usd} USD)?`,
@@ -24,7 +24,7 @@ export function elicitationApprover(server: McpServer, timeoutMs: number): Appro
             required: ["approve"],
           },
         },
-        { timeout: timeoutMs },
+        { timeout: timeoutMs, ...(signal ? { signal } : {}) },
       );
       if (result.action === "accept") return result.content?.approve === true ? { outcome: "approved" } : { outcome: "declined" };
       return { outcome: result.action === "decline" ? "declined" : "cancelled" };

@@ -65,7 +65,7 @@ describe("spending caps", () => {
   it("refuses once the session budget is spent", async () => {
     await withServer({ perSession: "0.015" }, async (mcp, address) => {
       expect((await mcp.call("paid_fetch", { url: `${rig.v2.url}/paid` })).isError).toBeFalsy();
-      const second = await mcp.call("paid_fetch", { url: `${rig.v2.url}/paid` });
+      const second = await mcp.call("paid_fetch", { url: `${rig.v1.url}/paid` });
       expect(textOf(second)).toMatch(/^\[SESSION_BUDGET_EXCEEDED\] .*costs 0\.01 USD, but only 0\.005 USD of this session's 0\.015 USD budget is left/);
       expect(await rig.balanceOf(address)).toBe(5_000_000n - 10_000n);
     });

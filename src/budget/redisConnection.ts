@@ -1,0 +1,125 @@
+import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
+import type { Logger } from "../log.js";
+
+/** Reconnects after a lost connection, backing off to 1 s, are given up after this many tries; the next call tries again. */
+const MAX_RECONNECT_ATTEMPTS = 20;
+
+/**
+ * A connection that fails fast: every command is bounded by `timeoutMs`, a command sent while
+ * disconnected is refused at once (no offline queue), commands cut off by a lost connection
+ * are failed, never resent (a resent reserve could count twice; see autoResendUnfulfilledCommands),
+ * and reconnecting is bounded. Connection problems are logged once per outage.
+ */
+export function createRedisConnection(url: string, timeoutMs: number, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => (attempt > MAX_RECONNECT_ATTEMPTS ? null : Math.min(50 * 2 ** (attempt - 1), 1_000)),
+    // RESP2: plain replies on every server version that has streams (5.0+), managed ones included.
+    protocol: 2,
+    connectionName: "x402-wallet-mcp-budget",
+  });
+  const where = redactRedisUrl(url);
+  let down = false;
+  // Without a listener ioredis prints errors itself; stdout must carry JSON-RPC only.
+  redis.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.log("warning", `the Redis budget store at ${where} is unreachable (${error.message}); payments are refused until it answers`);
+  });
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.log("info", `the Redis budget store at ${where} answers again`);
+  });
+  return redis;
+}
+
+/** Connects when not connected (the first time, or after reconnecting was given up), within `timeoutMs`. */
+export async function ensureConnected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status !== "wait" && redis.status !== "end") return;
+  await withDeadline(redis.connect(), timeoutMs, "connecting timed out");
+}
+
+export async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A Lua script known by its SHA1: loaded once, then run with EVALSHA. */
+export interface LoadedScript {
+  lua: string;
+  sha: string;
+}
+
+export function scriptOf(lua: string): LoadedScript {
+  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+export async function loadScripts(redis: Redis, scripts: readonly LoadedScript[]): Promise<void> {
+  for (const script of scripts) {
+    const sha = await redis.script("LOAD", script.lua);
+    if (sha !== script.sha) throw new Error(`SCRIPT LOAD returned ${String(sha)}, expected ${script.sha}`);
+  }
+}
+
+/**
+ * EVALSHA in one round trip; on NOSCRIPT (the server restarted or flushed its script cache)
+ * EVAL, which also caches it again. NOSCRIPT means the script did not run, so this never
+ * runs one twice.
+ */
+export async function runScript(redis: Redis, script: LoadedScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+    return await redis.eval(script.lua, keys.length, ...keys, ...args);
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable Redis URL)";
+  }
+}
+
+/** Warnings about server settings that would let the caps be forgotten. Best effort: INFO may be disabled. */
+export async function checkServerSettings(redis: Redis, logger: Logger, where: string): Promise<void> {
+  let info: string;
+  try {
+    info = await redis.info();
+  } catch {
+    return;
+  }
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();
+  const policy = field("maxmemory_policy");
+  if (policy !== undefined && policy !== "noeviction") {
+    logger.log(
+      "warning",
+      `Redis at ${where} evicts keys under memory pressure (maxmemory-policy ${policy}); an evicted budget key would forget spending and loosen the caps. Set maxmemory-policy noeviction.`,
+    );
+  }
+  if (field("aof_enabled") === "0") {
+    logger.log(
+      "warning",
+      `Redis at ${where} runs without appendonly; a Redis restart can forget recent reservations and loosen the daily cap. Set appendonly yes (appendfsync always or everysec).`,
+    );
+  }
+}
