@@ -10,6 +10,7 @@ import { PayOnceCache } from "./content/payOnceCache.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
 import type { HttpResponse } from "./http/types.js";
+import { KnownPrices } from "./payment/knownPrices.js";
 import type { Receipt } from "./payment/receipt.js";
 import { stderrLogger, type Logger } from "./log.js";
 import { parseUsd } from "./money.js";
@@ -34,6 +35,8 @@ export interface Runtime {
   approvalAbove: bigint | null;
   /** Paid responses kept so paging or re-reading them never pays again. */
   payOnce: PayOnceCache<CachedPayment>;
+  /** Prices paid recently, for the opt-in fast path. */
+  knownPrices: KnownPrices;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
       maxEntries: 256,
       maxBytes: config.content.payOnceMaxBytes,
     }),
+    knownPrices: new KnownPrices(),
     async close() {
       await http.close();
       await store.close();

@@ -32,6 +32,8 @@ export class FileBudgetStore implements BudgetStore {
   private window = new SpendWindow();
   /** Bytes of the ledger already applied to `window`. */
   private offset = 0;
+  /** The file ends mid-line (a write torn by a crash): the next append starts a new line. */
+  private tornTail = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -167,6 +169,7 @@ export class FileBudgetStore implements BudgetStore {
         ? await this.file.readTail(size, this.now() - DAY_MS)
         : await this.file.readRange(this.offset, size);
     for (const event of read.events) this.window.apply(event);
+    this.tornTail = await this.file.endsMidLine(size);
     if (read.unreadable > 0) {
       this.logger.log(
         "warning",
@@ -177,10 +180,10 @@ export class FileBudgetStore implements BudgetStore {
   }
 
   private async append(event: LedgerEvent): Promise<void> {
-    const startOnNewLine = await this.file.endsMidLine(this.offset);
-    await this.file.append([event], startOnNewLine);
+    const bytes = await this.file.append([event], this.tornTail);
+    this.tornTail = false;
     this.window.apply(event);
-    this.offset = await this.file.size();
+    this.offset += bytes;
   }
 }
 

@@ -82,11 +82,15 @@ export class LedgerFile {
     return last[0] !== NEWLINE;
   }
 
-  /** Appends and flushes to disk before returning: a payment header is sent only after this. */
-  async append(events: LedgerEvent[], startOnNewLine: boolean): Promise<void> {
-    const text = (startOnNewLine ? "\n" : "") + events.map((e) => JSON.stringify(e)).join("\n") + "\n";
-    await this.handle.appendFile(text, "utf8");
+  /**
+   * Appends and flushes to disk before returning (a payment header is sent only after
+   * this); returns the number of bytes written.
+   */
+  async append(events: LedgerEvent[], startOnNewLine: boolean): Promise<number> {
+    const text = Buffer.from((startOnNewLine ? "\n" : "") + events.map((e) => JSON.stringify(e)).join("\n") + "\n", "utf8");
+    await this.handle.appendFile(text);
     await this.handle.datasync();
+    return text.length;
   }
 
   close(): Promise<void> {

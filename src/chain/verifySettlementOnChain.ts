@@ -28,12 +28,7 @@ export async function verifySettlementOnChain(
 ): Promise<Verification> {
   let receipt;
   try {
-    receipt = await clients.get(expected.network).waitForTransactionReceipt({
-      hash: expected.transaction,
-      timeout: timeoutMs,
-      pollingInterval: Math.max(50, Math.min(500, Math.floor(timeoutMs / 10))),
-      retryCount: 0,
-    });
+    receipt = await receiptWithin(clients, expected, timeoutMs);
   } catch (error) {
     const message = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
     if (await isUnknownTransaction(clients, expected)) {
@@ -69,4 +64,19 @@ async function isUnknownTransaction(clients: PublicClients, expected: ExpectedTr
   } catch (error) {
     return (error as Error).name === "TransactionNotFoundError";
   }
+}
+
+/** Servers answer after settling, so the receipt is usually there already: ask once before polling. */
+async function receiptWithin(clients: PublicClients, expected: ExpectedTransfer, timeoutMs: number) {
+  const client = clients.get(expected.network);
+  const now = await client.getTransactionReceipt({ hash: expected.transaction }).catch(() => undefined);
+  return (
+    now ??
+    client.waitForTransactionReceipt({
+      hash: expected.transaction,
+      timeout: timeoutMs,
+      pollingInterval: Math.max(50, Math.min(500, Math.floor(timeoutMs / 10))),
+      retryCount: 0,
+    })
+  );
 }

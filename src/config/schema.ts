@@ -77,6 +77,11 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   /** Path of the append-only ledger (JSONL); default: the user's data directory. */
   ledger: z.string().min(1).optional(),
+  /**
+   * Pay a URL paid in the last few minutes at its known price on the first request (one
+   * round trip instead of two). A changed price falls back to the normal path once.
+   */
+  fastPath: z.boolean().default(false),
   /** Check each settlement on-chain (a Transfer of exactly what we signed) before reporting it. */
   verifySettlement: z.boolean().default(true),
   verifyTimeoutMs: z.int().min(0).max(120_000).default(5_000),

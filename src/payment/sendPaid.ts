@@ -1,0 +1,125 @@
+import type { Hex } from "viem";
+import type { PaymentOutcome, Reservation } from "../budget/types.js";
+import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
+import { CodedError, ErrorCode, isCodedError } from "../errors.js";
+import type { HttpRequest, HttpResponse } from "../http/types.js";
+import { formatDecimal } from "../money.js";
+import type { Runtime } from "../runtime.js";
+import type { SignedPayment } from "../schemes/types.js";
+import { encodeJsonHeader, paymentHeaderName } from "../x402/headers.js";
+import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
+import { parseSettlement } from "../x402/parseSettlement.js";
+import type { PayableOption } from "../x402/select.js";
+import { buildReceipt, type Receipt } from "./receipt.js";
+
+export type SendResult =
+  | { kind: "paid"; response: HttpResponse; payment: Receipt }
+  /** The server answered 402 again: the authorization is committed as rejected; never paid again here. */
+  | { kind: "asked-again"; response: HttpResponse; error: CodedError };
+
+/**
+ * Sends the request once with the payment header, then records the outcome: the settlement
+ * the server reports, checked on-chain when enabled. The reservation is always committed
+ * here, whatever happens: the signature has left the process.
+ */
+export async function sendPaid(
+  rt: Runtime,
+  request: HttpRequest,
+  chosen: PayableOption,
+  signed: SignedPayment,
+  reservation: Reservation,
+  signal: AbortSignal | undefined,
+): Promise<SendResult> {
+  const describe = `${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol}`;
+  const receiptFor = (transaction: string | null, status: Receipt["status"], note?: string) =>
+    buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });
+
+  let paid: HttpResponse;
+  try {
+    paid = await rt.http.send(
+      { ...request, headers: { ...request.headers, [paymentHeaderName(chosen.option.x402Version)]: encodeJsonHeader(signed.payload) } },
+      { followRedirects: false, signal },
+    );
+  } catch (error) {
+    const reason = isCodedError(error) ? error.message : String(error);
+    await commit(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", `the paid request failed: ${reason}`) });
+    throw new CodedError(
+      ErrorCode.HTTP_ERROR,
+      `A payment of ${describe} for ${request.url} was signed, but the paid request failed: ${reason} The payment may still settle; it counts against the budget. Check wallet_balance before retrying.`,
+      { url: request.url },
+    );
+  }
+
+  if (paid.status === 402) {
+    const reason = rejectionReason(paid);
+    await commit(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
+    rt.logger.log("warning", `payment of ${describe} for ${request.url} was rejected: ${reason}`);
+    return {
+      kind: "asked-again",
+      response: paid,
+      error: new CodedError(
+        ErrorCode.PAYMENT_REJECTED,
+        `${request.url} asked for payment again after a payment of ${describe} was sent (server's reason: ${reason}). It was not paid a second time. The signed authorization counts against the budget until it expires; check wallet_balance, and do not retry this URL blindly.`,
+        { url: request.url, reason },
+      ),
+    };
+  }
+
+  const receipt = await settle(rt, paid, chosen, signed, receiptFor);
+  await commit(rt, reservation, { status: receipt.status as "settled", receipt });
+  rt.logger.log(
+    receipt.status === "mismatch" ? "warning" : "info",
+    `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${receipt.transaction ? ` ${receipt.transaction}` : ""}${receipt.note ? `: ${receipt.note}` : ""})`,
+  );
+  return { kind: "paid", response: paid, payment: receipt };
+}
+
+/** The receipt after a paid answer: what the server reports, checked on-chain when enabled. *//** The receipt after a paid answer: what the server reports, checked on-chain when enabled. */
+async function settle(
+  rt: Runtime,
+  paid: HttpResponse,
+  chosen: PayableOption,
+  signed: SignedPayment,
+  receiptFor: (transaction: string | null, status: Receipt["status"], note?: string) => Receipt,
+): Promise<Receipt> {
+  const settlement = parseSettlement(chosen.option.x402Version, paid.header);
+  if (settlement.kind !== "settled") {
+    const note = settlement.kind === "missing" ? "the server sent no settlement header" : settlement.reason;
+    return receiptFor(null, "unconfirmed", note);
+  }
+  if (!rt.config.verifySettlement) return receiptFor(settlement.transaction, "settled");
+  const verification = await verifySettlementOnChain(
+    rt.chain,
+    {
+      network: chosen.option.network,
+      transaction: settlement.transaction as Hex,
+      asset: chosen.asset.address,
+      from: signed.payer,
+      to: chosen.option.payTo,
+      amount: chosen.option.amount,
+    },
+    rt.config.verifyTimeoutMs,
+  );
+  if (verification.status === "verified") return receiptFor(settlement.transaction, "verified");
+  if (verification.status === "mismatch") return receiptFor(settlement.transaction, "mismatch", verification.detail);
+  if (verification.status === "unknown") return receiptFor(settlement.transaction, "unconfirmed", verification.detail);
+  return receiptFor(settlement.transaction, "settled", verification.detail);
+}
+async function commit(rt: Runtime, reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
+  try {
+    await rt.budget.commit(reservation, outcome);
+  } catch (error) {
+    // The amount stays counted as spent (the reservation holds it); losing the outcome is only a bookkeeping gap.
+    rt.logger.log("error", `could not record a payment outcome: ${(error as Error).message}`);
+  }
+}
+function rejectionReason(response: HttpResponse): string {
+  try {
+    const again = parsePaymentRequired({ url: response.url, header: response.header, bodyText: response.body.toString("utf8") });
+    if (again.error) return again.error;
+  } catch {
+    // A garbled second 402 still means "rejected"; fall back to the body.
+  }
+  const text = response.body.toString("utf8").trim().slice(0, 300);
+  return text || "none given";
+}
