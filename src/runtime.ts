@@ -29,6 +29,8 @@ export interface Runtime {
   budget: BudgetStore;
   sessionId: string;
   logger: Logger;
+  /** The authenticated agent this runtime serves (HTTP mode); null on stdio. */
+  agent: AgentConfig | null;
   /** Every cap that applies to a payment to `host`, in USD micros. */
   limitsFor(host: string): BudgetLimits;
   /** Payments above this many USD micros need the person's approval; null: never. */
@@ -44,6 +46,31 @@ export interface Runtime {
 export interface CachedPayment {
   response: HttpResponse;
   payment: Receipt | null;
+}
+
+export type AgentConfig = Config["agents"][number];
+
+/**
+ * The runtime of one MCP session: its own session budget and, in HTTP mode, its agent's
+ * caps on top of the wallet's. Clients and stores are shared with `rt`.
+ */
+export function sessionRuntime(rt: Runtime, agent: AgentConfig | null): Runtime {
+  const agentSession = agent?.budget.perSession === undefined ? undefined : parseUsd(agent.budget.perSession);
+  const agentDay = agent?.budget.perDay === undefined ? undefined : parseUsd(agent.budget.perDay);
+  return {
+    ...rt,
+    sessionId: randomUUID(),
+    agent,
+    limitsFor(host) {
+      const wallet = rt.limitsFor(host);
+      if (!agent) return wallet;
+      return {
+        ...wallet,
+        perSession: agentSession !== undefined && agentSession < wallet.perSession ? agentSession : wallet.perSession,
+        agent: { name: agent.name, perDay: agentDay },
+      };
+    },
+  };
 }
 
 export interface RuntimeParts {
@@ -86,6 +113,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     budget: store,
     sessionId: randomUUID(),
     logger,
+    agent: null,
     limitsFor: (host) => ({ ...base, hosts: hostLimits.filter((l) => hostMatches(l.pattern, host)) }),
     approvalAbove: config.approval.above === undefined ? null : parseUsd(config.approval.above),
     payOnce: new PayOnceCache({

@@ -61,6 +61,16 @@ export function assertWithinCaps(args: {
       { price: formatUsd(price), remaining: left(limits.perDay, usage.day), limit: formatUsd(limits.perDay) },
     );
   }
+  const agent = limits.agent;
+  if (agent?.perDay !== undefined && usage.agentDay + price > agent.perDay) {
+    throw new CodedError(
+      ErrorCode.DAILY_BUDGET_EXCEEDED,
+      `${cost}, but only ${left(agent.perDay, usage.agentDay)} USD of agent "${agent.name}"'s ${formatUsd(
+        agent.perDay,
+      )} USD daily budget (rolling 24 hours) is left. The wallet's owner can raise agents[].budget.perDay in the config. ${NOTHING_PAID}`,
+      { price: formatUsd(price), remaining: left(agent.perDay, usage.agentDay), limit: formatUsd(agent.perDay), agent: agent.name },
+    );
+  }
   for (const host of limits.hosts) {
     const spent = usage.hostsDay.find((h) => h.pattern === host.pattern)?.spent ?? 0n;
     if (host.perDay !== undefined && spent + price > host.perDay) {

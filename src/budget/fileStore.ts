@@ -56,7 +56,7 @@ export class FileBudgetStore implements BudgetStore {
 
   reserve(request: ReserveRequest): Promise<Reservation> {
     return this.exclusive(async () => {
-      const usage = this.window.usage({ sessionId: request.sessionId, hostPatterns: request.limits.hosts.map((h) => h.pattern) }, this.now());
+      const usage = this.window.usage(usageQueryFor(request), this.now());
       assertWithinCaps({
         usdMicros: request.usdMicros,
         limits: request.limits,
@@ -70,6 +70,7 @@ export class FileBudgetStore implements BudgetStore {
         id,
         at: this.now(),
         sessionId: request.sessionId,
+        ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
         url: request.meta.url,
         host: request.meta.host,
         network: request.meta.network,
@@ -185,6 +186,11 @@ export class FileBudgetStore implements BudgetStore {
     this.window.apply(event);
     this.offset += bytes;
   }
+}
+
+/** The usage a reservation is checked against: its session, hosts and agent. */
+export function usageQueryFor(request: ReserveRequest): UsageQuery {
+  return { sessionId: request.sessionId, hostPatterns: request.limits.hosts.map((h) => h.pattern), agent: request.limits.agent?.name };
 }
 
 function unavailable(path: string, error: unknown): CodedError {

@@ -14,6 +14,7 @@ export const ReserveEvent = z.object({
   id: z.string(),
   at: z.number(),
   sessionId: z.string(),
+  agent: z.string().optional(),
   url: z.string(),
   host: z.string(),
   network: z.string(),

@@ -12,6 +12,7 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
         id: event.id,
         at: event.at,
         meta: {
+          agent: event.agent,
           url: event.url,
           host: event.host,
           network: event.network,
@@ -41,7 +42,13 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
     }
   }
   return [...byId.values()]
-    .filter((e) => !released.has(e.id) && e.at >= query.sinceMs && (!query.host || hostMatches(query.host, e.meta.host)))
+    .filter(
+      (e) =>
+        !released.has(e.id) &&
+        e.at >= query.sinceMs &&
+        (!query.host || hostMatches(query.host, e.meta.host)) &&
+        (query.agent === undefined || e.meta.agent === query.agent),
+    )
     .reverse()
     .slice(0, query.limit);
 }

@@ -8,6 +8,7 @@ interface Spend {
   at: number;
   host: string;
   sessionId: string;
+  agent: string | undefined;
   usdMicros: bigint;
   /** Signed (or with an outcome): counts for good, whatever release may follow. */
   signed: boolean;
@@ -27,7 +28,14 @@ export class SpendWindow {
 
   apply(event: LedgerEvent): void {
     if (event.type === "reserve") {
-      const spend = { at: event.at, host: event.host, sessionId: event.sessionId, usdMicros: BigInt(event.usdMicros), signed: false };
+      const spend = {
+        at: event.at,
+        host: event.host,
+        sessionId: event.sessionId,
+        agent: event.agent,
+        usdMicros: BigInt(event.usdMicros),
+        signed: false,
+      };
       this.inWindow.set(event.id, spend);
       this.daySum += spend.usdMicros;
       this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) + spend.usdMicros);
@@ -50,7 +58,9 @@ export class SpendWindow {
       for (const spend of this.inWindow.values()) if (hostMatches(pattern, spend.host)) spent += spend.usdMicros;
       return { pattern, spent };
     });
-    return { session: this.sessions.get(query.sessionId) ?? 0n, day: this.daySum, hostsDay };
+    let agentDay = 0n;
+    if (query.agent !== undefined) for (const spend of this.inWindow.values()) if (spend.agent === query.agent) agentDay += spend.usdMicros;
+    return { session: this.sessions.get(query.sessionId) ?? 0n, day: this.daySum, hostsDay, agentDay };
   }
 
   private expire(now: number): void {

@@ -14,9 +14,13 @@ export interface BudgetLimits {
   perDay: bigint;
   /** The `hosts.limits` entries whose pattern matches this payment's host. */
   hosts: HostLimit[];
+  /** The authenticated agent (HTTP mode) and its own daily cap, on top of the wallet's. */
+  agent?: { name: string; perDay: bigint | undefined } | undefined;
 }
 
 export interface PaymentMeta {
+  /** The agent that made the payment, in HTTP mode. */
+  agent?: string | undefined;
   url: string;
   host: string;
   network: string;
@@ -59,17 +63,22 @@ export interface Usage {
   day: bigint;
   /** Per matching host limit, what its hosts spent in the window. */
   hostsDay: { pattern: string; spent: bigint }[];
+  /** What the agent spent in the window, when the query named one. */
+  agentDay: bigint;
 }
 
 export interface UsageQuery {
   sessionId: string;
   hostPatterns: readonly string[];
+  agent?: string | undefined;
 }
 
 export interface HistoryQuery {
   limit: number;
   sinceMs: number;
   host: string | undefined;
+  /** Only this agent's payments (HTTP mode: an agent sees only its own). */
+  agent?: string | undefined;
 }
 
 /**

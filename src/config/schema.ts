@@ -91,8 +91,41 @@ export const ConfigSchema = z.strictObject({
       maxBodyBytes: z.int().min(1024).max(100 * 1024 * 1024).default(5 * 1024 * 1024),
       /** Sent with every request; servers see which client is paying them. */
       userAgent: z.string().min(1).max(256).regex(/^[\x20-\x7e]+$/, "printable ASCII").optional(),
+      /** Where `serve --http` listens (Streamable HTTP); loopback unless agents are configured. */
+      listen: z
+        .strictObject({ host: z.string().min(1).max(255).default("127.0.0.1"), port: z.int().min(0).max(65535).default(8402) })
+        .prefault({}),
+      /** An HTTP session unused this long is closed; its spending stays counted. */
+      sessionIdleSeconds: z.int().min(10).max(7 * 86_400).default(1800),
+      /** Host names clients may use to reach `serve --http` besides the listen address (DNS-rebinding protection). */
+      allowedHosts: z.array(z.string().min(1).max(255)).default([]),
     })
     .prefault({}),
+  /** Agents allowed to connect over HTTP, each with a bearer token (only its SHA-256 is kept) and its own caps. */
+  agents: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, dot, dash or underscore"),
+        tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, "the SHA-256 of the token, 64 lowercase hex digits"),
+        budget: z.strictObject({ perSession: usdAmount.optional(), perDay: usdAmount.optional() }).prefault({}),
+      }),
+    )
+    .default([])
+    .refine((agents) => new Set(agents.map((a) => a.name)).size === agents.length, "agent names must be unique"),
+  /** Where budgets and the ledger live: a local file (default) or Redis, shared by a fleet of servers. */
+  store: z
+    .discriminatedUnion("kind", [
+      z.strictObject({ kind: z.literal("file") }),
+      z.strictObject({
+        kind: z.literal("redis"),
+        url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL"),
+        prefix: z.string().max(64).default("x402:"),
+        /** An unsigned reservation of a server that died is returned after this long. */
+        leaseMs: z.int().min(1000).max(3_600_000).default(60_000),
+        timeoutMs: z.int().min(50).max(60_000).default(2_000),
+      }),
+    ])
+    .default({ kind: "file" }),
   content: z
     .strictObject({
       /** Images up to this size come back as MCP image content; binary bodies up to it as an embedded resource. */

@@ -16,6 +16,7 @@ export function capsFor(rt: Runtime, chosen: PayableOption, url: string, maxPaym
     limits: { ...base, perCall },
     perCallFromCaller: perCall < base.perCall,
     meta: {
+      agent: rt.agent?.name,
       url,
       host,
       network: chosen.option.network,

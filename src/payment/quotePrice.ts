@@ -72,7 +72,7 @@ async function wouldRefuse(rt: Runtime, chosen: PayableOption, url: string): Pro
   try {
     if (!rt.account) throw new CodedError(ErrorCode.NO_WALLET, "no wallet key is configured");
     const caps = capsFor(rt, chosen, url, undefined);
-    const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: caps.limits.hosts.map((h) => h.pattern) });
+    const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: caps.limits.hosts.map((h) => h.pattern), agent: rt.agent?.name });
     assertWithinCaps({ usdMicros: chosen.usdMicros, limits: caps.limits, usage, url });
     const balance = await readTokenBalance(rt.chain, chosen.asset, rt.account.address).catch(() => undefined);
     if (balance !== undefined && balance < chosen.option.amount) {

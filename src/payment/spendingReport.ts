@@ -25,7 +25,8 @@ export const DEFAULT_HISTORY_DAYS = 30;
 /** Receipts from the ledger, newest first, with totals per UTC day and per host for the whole period. */
 export async function spendingReport(rt: Runtime, query: SpendingQuery): Promise<SpendingReport> {
   const since = query.since ?? new Date(Date.now() - DEFAULT_HISTORY_DAYS * 24 * 3600_000);
-  const entries = await rt.budget.history({ limit: Number.MAX_SAFE_INTEGER, sinceMs: since.getTime(), host: query.host });
+  // An agent (HTTP mode) sees only its own payments.
+  const entries = await rt.budget.history({ limit: Number.MAX_SAFE_INTEGER, sinceMs: since.getTime(), host: query.host, agent: rt.agent?.name });
   return {
     since: since.toISOString(),
     receipts: entries.slice(0, query.limit).map((entry) => receiptOf(rt, entry)),

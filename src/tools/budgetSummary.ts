@@ -5,7 +5,7 @@ import type { BudgetOutput } from "./schemas.js";
 /** The `budget` object every tool returns: what is left of each wallet-wide cap. */
 export async function budgetSummary(rt: Runtime): Promise<BudgetOutput> {
   const limits = rt.limitsFor("");
-  const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: [] });
+  const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: [], agent: rt.agent?.name });
   const view = (spent: bigint, limit: bigint) => ({
     spent: formatUsd(spent),
     limit: formatUsd(limit),

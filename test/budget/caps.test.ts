@@ -8,7 +8,7 @@ const limits: BudgetLimits = {
   perDay: 5_000_000n,
   hosts: [{ pattern: "*.example.com", perCall: 50_000n, perDay: 200_000n }],
 };
-const idle: Usage = { session: 0n, day: 0n, hostsDay: [{ pattern: "*.example.com", spent: 0n }] };
+const idle: Usage = { session: 0n, day: 0n, hostsDay: [{ pattern: "*.example.com", spent: 0n }], agentDay: 0n };
 const check = (usdMicros: bigint, usage: Usage = idle, extra: Partial<Parameters<typeof assertWithinCaps>[0]> = {}) => () =>
   assertWithinCaps({ usdMicros, limits, usage, url: "u", ...extra });
 

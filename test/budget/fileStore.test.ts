@@ -144,6 +144,20 @@ describe("FileBudgetStore", () => {
     await store.close();
   });
 
+  it("applies an agent's daily cap on top of the wallet's and keeps each agent's history apart", async () => {
+    const store = await FileBudgetStore.open(ledgerPath(), recordingLogger());
+    const as = (agent: string, perDay: bigint) =>
+      request(10_000n, { limits: { ...limits, perDay: 1_000_000n, agent: { name: agent, perDay } }, meta: { ...request(1n).meta, agent } });
+    await store.reserve(as("alice", 20_000n));
+    await store.reserve(as("alice", 20_000n));
+    await expect(store.reserve(as("alice", 20_000n))).rejects.toThrow(/agent "alice"'s 0\.02 USD daily budget/);
+    await store.reserve(as("bob", 20_000n));
+    expect((await store.history({ limit: 10, sinceMs: 0, host: undefined, agent: "alice" })).map((h) => h.meta.agent)).toEqual(["alice", "alice"]);
+    expect(await store.history({ limit: 10, sinceMs: 0, host: undefined, agent: "bob" })).toHaveLength(1);
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [], agent: "alice" })).agentDay).toBe(20_000n);
+    await store.close();
+  });
+
   it("refuses with BUDGET_STORE_UNAVAILABLE when the ledger cannot be opened", async () => {
     const dir = mkdtempSync(join(tmpdir(), "x402-ledger-"));
     writeFileSync(join(dir, "file"), "");
