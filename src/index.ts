@@ -1,66 +1,95 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { loadConfig } from "./config/load.js";
 import { formatError } from "./errors.js";
-import { stderrLogger } from "./log.js";
-import { createRuntime } from "./runtime.js";
-import { serveStdio } from "./server/stdio.js";
 import { VERSION } from "./version.js";
-import { loadWallet } from "./wallet/loadWallet.js";
 
-const HELP = `x402-wallet-mcp ${VERSION}: an MCP server (stdio) that pays x402 APIs within your caps.
+/**
+ * The bin: argv → a CLI command or the stdio server. Everything past this file is imported
+ * on demand: the server loads no CLI command (only the key-exposure check, when a key is
+ * set), a command loads no server, and `--version` loads neither.
+ */
 
-Usage: x402-wallet-mcp [--config PATH]
+type Command = (args: string[]) => Promise<number>;
 
-Options:
-  --config PATH   JSON config file (or env X402_WALLET_CONFIG)
-  --help          show this help
-  --version       print the version
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import("./cli/init.js")).runInit,
+  doctor: async () => (await import("./cli/doctor.js")).runDoctor,
+  balance: async () => (await import("./cli/balance.js")).runBalance,
+  receipts: async () => (await import("./cli/receipts.js")).runReceipts,
+};
 
-Environment:
-  X402_PRIVATE_KEY     the wallet key (0x + 64 hex); or X402_KEY_FILE, a file holding it
-  X402_MAX_PER_CALL    per-call limit in USD (default 0.10)
-  X402_SESSION_BUDGET  per-session limit in USD (default 1.00)
-  X402_DAILY_BUDGET    rolling 24 h limit in USD across restarts and processes (default 5.00)
-  X402_LEDGER          path of the spending ledger (default: the user's data directory)
-  X402_NETWORKS        comma list of CAIP-2 networks (default eip155:8453,eip155:84532)
-`;
-
-function readArgs() {
+async function main(argv: string[]): Promise<number | undefined> {
+  const [first, ...rest] = argv;
+  if (first !== undefined && !first.startsWith("-")) {
+    if (!Object.hasOwn(COMMANDS, first)) throw new ArgvError(`unknown command "${first}"`);
+    if (rest.includes("--help")) return printHelp();
+    const run = await COMMANDS[first]!();
+    return run(rest);
+  }
+  let values;
   try {
-    return parseArgs({
-      options: {
-        config: { type: "string" },
-        help: { type: "boolean" },
-        version: { type: "boolean" },
-      },
-      strict: true,
-    }).values;
+    values = parseArgs({ args: argv, options: { config: { type: "string" }, help: { type: "boolean" }, version: { type: "boolean" } }, strict: true }).values;
   } catch (error) {
-    process.stderr.write(`x402-wallet-mcp: ${(error as Error).message}\n\n${HELP}`);
-    process.exit(1);
+    throw new ArgvError((error as Error).message);
   }
-}
-
-async function main(): Promise<void> {
-  const values = readArgs();
-  if (values.help) {
-    process.stdout.write(HELP); // stdout-ok: CLI output, the server is not running
-    return;
-  }
+  if (values.help) return printHelp();
   if (values.version) {
     process.stdout.write(`${VERSION}\n`); // stdout-ok: CLI output, the server is not running
-    return;
+    return 0;
   }
-  const config = loadConfig({ configPath: values.config });
+  await serve(values.config);
+  return undefined;
+}
+
+/** The stdio server: stdout carries JSON-RPC only, everything else goes to stderr. */
+async function serve(configPath: string | undefined): Promise<void> {
+  const [{ loadConfig }, { loadWallet }, { createRuntime }, { serveStdio }, { stderrLogger }] = await Promise.all([
+    import("./config/load.js"),
+    import("./wallet/loadWallet.js"),
+    import("./runtime.js"),
+    import("./server/stdio.js"),
+    import("./log.js"),
+  ]);
+  const config = loadConfig({ configPath });
   const account = loadWallet();
   if (!account) stderrLogger.log("warning", "no wallet key configured (X402_PRIVATE_KEY or X402_KEY_FILE); paid requests will be refused");
-  const rt = await createRuntime({ config, account });
+  const [rt] = await Promise.all([
+    createRuntime({ config, account }),
+    account ? warnIfKeyInClientConfigs((message) => stderrLogger.log("warning", message)) : undefined,
+  ]);
   stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
   await serveStdio(rt);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`x402-wallet-mcp: ${formatError(error)}\n`);
-  process.exit(1);
-});
+/** A key pasted into an MCP client's config file is readable by any program of the user: say so at start-up. */
+async function warnIfKeyInClientConfigs(warn: (message: string) => void): Promise<void> {
+  const { clientConfigFiles, configuredKeyHex, exposureWarning, findKeyInClientConfigs } = await import("./cli/keyExposure.js");
+  const keyHex = configuredKeyHex(process.env);
+  if (!keyHex) return;
+  for (const file of await findKeyInClientConfigs(keyHex, clientConfigFiles(process.env, process.cwd()))) warn(exposureWarning(file));
+}
+
+async function printHelp(): Promise<number> {
+  const { HELP } = await import("./cli/help.js");
+  process.stdout.write(HELP); // stdout-ok: CLI output, the server is not running
+  return 0;
+}
+
+/** A usage mistake found here, before any CLI module is loaded; handled like the commands' UsageError. */
+class ArgvError extends Error {
+  override name = "UsageError";
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  async (error: unknown) => {
+    const message =
+      error instanceof Error && error.name === "UsageError"
+        ? `${error.message}\n\n${(await import("./cli/help.js")).HELP}`
+        : `${formatError(error)}\n`;
+    // Exit even if a half-built runtime still holds sockets or files open.
+    process.stderr.write(`x402-wallet-mcp: ${message}`, () => process.exit(1));
+  },
+);

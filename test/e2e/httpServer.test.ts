@@ -72,7 +72,7 @@ describe("serve over Streamable HTTP", () => {
   });
 
   it("refuses no token and a wrong token with 401 and WWW-Authenticate, before any MCP work", async () => {
-    for (const headers of [{}, { authorization: `Bearer ${token()}` }, { authorization: "Basic abc" }]) {
+    for (const headers of <Record<string, string>[]>[{}, { authorization: `Bearer ${token()}` }, { authorization: "Basic abc" }]) {
       const res = await post(headers);
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer error="invalid_token"/);

@@ -1,0 +1,42 @@
+import { formatTable, print } from "./output.js";
+import {
+  checkConfig,
+  checkKey,
+  checkKeyExposure,
+  checkKeyFilePermissions,
+  checkLedger,
+  checkNetworks,
+  type Check,
+} from "./doctorChecks.js";
+import { parseCommandArgs } from "./usage.js";
+
+/**
+ * `x402-wallet-mcp doctor`: every check as a row of pass / warn / fail / skip, each problem
+ * with its fix. Exit code 1 when a check fails; warnings alone exit 0.
+ */
+export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values } = parseCommandArgs("doctor", args, { config: { type: "string" } });
+  const { check: configCheck, config } = checkConfig(values.config, env);
+  const { check: keyCheck, account } = checkKey(env);
+  const checks: Check[] = [configCheck, keyCheck, checkKeyFilePermissions(env), await checkKeyExposure(env, process.cwd())];
+  if (config) {
+    const [networks, ledger] = await Promise.all([checkNetworks(config, account?.address ?? null), checkLedger(config)]);
+    checks.push(...networks, ...ledger);
+  } else {
+    checks.push({ name: "networks and ledger", status: "skip", detail: "not checked: the config does not load" });
+  }
+  print(report(checks));
+  return checks.some((c) => c.status === "fail") ? 1 : 0;
+}
+
+function report(checks: Check[]): string {
+  const rows = checks.map((c) => [c.status.toUpperCase(), c.name, c.fix ? `${c.detail}\nfix: ${c.fix}` : c.detail]);
+  const count = (status: Check["status"]) => checks.filter((c) => c.status === status).length;
+  const failed = count("fail");
+  const summary = `${checks.length} checks: ${count("pass")} passed, ${count("warn")} warning(s), ${failed} failed, ${count("skip")} skipped.`;
+  return [
+    formatTable([["STATUS", "CHECK", "DETAIL"], ...rows]),
+    "",
+    failed > 0 ? `${summary} Fix the failed checks, then run doctor again.` : summary,
+  ].join("\n");
+}

@@ -1,0 +1,211 @@
+import { statSync } from "node:fs";
+import type { Address } from "viem";
+import type { PrivateKeyAccount } from "viem/accounts";
+import { FileBudgetStore } from "../budget/fileStore.js";
+import { LedgerFile } from "../budget/ledgerFile.js";
+import { findUsdc, assetTable } from "../chain/assets.js";
+import { findNetwork } from "../chain/networks.js";
+import { PublicClients } from "../chain/publicClients.js";
+import { readTokenBalance } from "../chain/readTokenBalance.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { formatError } from "../errors.js";
+import { formatDecimal, formatUsd, parseUsd } from "../money.js";
+import { defaultLedgerPath } from "../runtime.js";
+import { loadWallet } from "../wallet/loadWallet.js";
+import { clientConfigFiles, configuredKeyHex, findKeyInClientConfigs } from "./keyExposure.js";
+
+/** One row of doctor's table. `fix` says what to do when the status is not pass. */
+export interface Check {
+  name: string;
+  status: "pass" | "warn" | "fail" | "skip";
+  detail: string;
+  fix?: string;
+}
+
+/** An RPC that takes longer than this to answer is reported as not answering. */
+const RPC_TIMEOUT_MS = 10_000;
+
+export function checkConfig(configPath: string | undefined, env: NodeJS.ProcessEnv): { check: Check; config: Config | null } {
+  const path = configPath ?? env.X402_WALLET_CONFIG;
+  try {
+    const config = loadConfig({ configPath, env });
+    const source = path ? `${path} + environment` : "defaults + environment (no config file)";
+    return { check: { name: "config", status: "pass", detail: `loads: ${source}` }, config };
+  } catch (error) {
+    return {
+      check: {
+        name: "config",
+        status: "fail",
+        detail: (error as Error).message,
+        fix: `correct what the message names in ${path ?? "the X402_* variables"}; the README's Configuration table lists every key and its form`,
+      },
+      config: null,
+    };
+  }
+}
+
+export function checkKey(env: NodeJS.ProcessEnv): { check: Check; account: PrivateKeyAccount | null } {
+  try {
+    const account = loadWallet(env);
+    if (!account) {
+      return {
+        check: {
+          name: "wallet key",
+          status: "fail",
+          detail: "no key configured: neither X402_PRIVATE_KEY nor X402_KEY_FILE is set",
+          fix: "run `x402-wallet-mcp init` to create a key file, then set X402_KEY_FILE to its path in the server's env",
+        },
+        account: null,
+      };
+    }
+    const source = env.X402_PRIVATE_KEY?.trim() ? "X402_PRIVATE_KEY" : `the key file ${env.X402_KEY_FILE?.trim()}`;
+    return { check: { name: "wallet key", status: "pass", detail: `wallet ${account.address} (from ${source})` }, account };
+  } catch (error) {
+    return {
+      check: {
+        name: "wallet key",
+        status: "fail",
+        detail: (error as Error).message,
+        fix: "put 0x followed by 64 hex digits in X402_PRIVATE_KEY or in the key file, or run `x402-wallet-mcp init` for a new key file",
+      },
+      account: null,
+    };
+  }
+}
+
+export function checkKeyFilePermissions(env: NodeJS.ProcessEnv): Check {
+  const name = "key file permissions";
+  const path = env.X402_KEY_FILE?.trim();
+  if (env.X402_PRIVATE_KEY?.trim() || !path) return { name, status: "skip", detail: "no key file in use (X402_KEY_FILE is not what the key comes from)" };
+  if (process.platform === "win32") return { name, status: "skip", detail: "not checked on Windows" };
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (error) {
+    return { name, status: "fail", detail: `cannot stat ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, fix: "check the path in X402_KEY_FILE" };
+  }
+  const octal = mode.toString(8).padStart(4, "0");
+  if ((mode & 0o077) === 0) return { name, status: "pass", detail: `${path}: mode ${octal}, readable by you only` };
+  return { name, status: "warn", detail: `${path}: mode ${octal}, readable by group or others`, fix: `chmod 600 ${path}` };
+}
+
+export async function checkKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Promise<Check> {
+  const name = "key exposure";
+  const keyHex = configuredKeyHex(env);
+  if (!keyHex) return { name, status: "skip", detail: "no readable key to look for" };
+  const found = await findKeyInClientConfigs(keyHex, clientConfigFiles(env, cwd));
+  if (found.length === 0) {
+    return { name, status: "pass", detail: "the key is not in plain text in the MCP client configs (Claude Desktop, Claude Code, Cursor, VS Code)" };
+  }
+  return {
+    name,
+    status: "warn",
+    detail: `the key is in plain text in:\n${found.map((f) => `${f.path} (${f.client})`).join("\n")}`,
+    fix: "put the key in a file only you can read (chmod 600), set X402_KEY_FILE to its path instead of X402_PRIVATE_KEY, and delete the key from the file(s) above",
+  };
+}
+
+/** Per enabled network: the RPC answers with the right chain id, and the wallet's USDC balance. */
+export async function checkNetworks(config: Config, address: Address | null): Promise<Check[]> {
+  const clients = new PublicClients(config.rpc, Math.min(config.http.timeoutMs, RPC_TIMEOUT_MS));
+  const assets = assetTable(config.assets);
+  const rows = await Promise.all(
+    config.networks.map(async (network): Promise<Check[]> => {
+      const rpc = await checkRpc(clients, network);
+      if (rpc.status !== "pass") return [rpc, { name: `usdc ${network}`, status: "skip", detail: "the RPC did not answer as expected" }];
+      return [rpc, await checkBalance(clients, assets, network, address)];
+    }),
+  );
+  return rows.flat();
+}
+
+async function checkRpc(clients: PublicClients, network: string): Promise<Check> {
+  const name = `rpc ${network}`;
+  const url = clients.rpcUrl(network) ?? "(none)";
+  const expected = Number(network.slice("eip155:".length));
+  const fix = `check your connection, or set rpc["${network}"] in the config to an RPC URL of chain ${expected} that answers`;
+  let chainId: number;
+  try {
+    chainId = await clients.get(network).getChainId();
+  } catch (error) {
+    return { name, status: "fail", detail: `${url} did not answer: ${shortMessage(error)}`, fix };
+  }
+  if (chainId !== expected) {
+    return { name, status: "fail", detail: `${url} answers for chain id ${chainId}, expected ${expected}`, fix };
+  }
+  return { name, status: "pass", detail: `${url} answers, chain id ${chainId}` };
+}
+
+async function checkBalance(clients: PublicClients, assets: ReturnType<typeof assetTable>, network: string, address: Address | null): Promise<Check> {
+  const name = `usdc ${network}`;
+  const usdc = findUsdc(assets, network);
+  if (!usdc) return { name, status: "warn", detail: "no known USDC contract on this network", fix: `add USDC for ${network} to "assets" in the config` };
+  if (!address) return { name, status: "skip", detail: "no wallet key" };
+  let atomic: bigint;
+  try {
+    atomic = await readTokenBalance(clients, usdc, address);
+  } catch (error) {
+    return { name, status: "fail", detail: `balanceOf on ${usdc.address} failed: ${shortMessage(error)}`, fix: `check that rpc["${network}"] is an RPC of this network` };
+  }
+  const balance = `${formatDecimal(atomic, usdc.decimals)} ${usdc.symbol}`;
+  if (atomic === 0n) {
+    const where = findNetwork(network)?.displayName ?? network;
+    return { name, status: "warn", detail: `${balance}: nothing to pay with`, fix: `send ${usdc.symbol} on ${where} to ${address}` };
+  }
+  return { name, status: "pass", detail: balance };
+}
+
+/** The ledger opens, locks and is written to like the server does; torn lines and today's spending. */
+export async function checkLedger(config: Config): Promise<Check[]> {
+  const path = config.ledger ?? defaultLedgerPath();
+  const fix = `make ${path} and its folder writable by you, or set "ledger" in the config (or X402_LEDGER) to a writable path`;
+  let store: FileBudgetStore;
+  try {
+    store = await FileBudgetStore.open(path, { log: () => undefined });
+  } catch (error) {
+    return [
+      { name: "ledger", status: "fail", detail: formatError(error), fix },
+      { name: "spent (24 h)", status: "skip", detail: "the ledger cannot be read" },
+    ];
+  }
+  try {
+    const usage = await store.usage({ sessionId: "doctor", hostPatterns: [] });
+    const file = await LedgerFile.open(path);
+    const { events, unreadable } = await file.readRange(0, await file.size()).finally(() => file.close());
+    const payments = events.filter((e) => e.type === "reserve").length;
+    const summary = `${path}: writable, ${payments} payment(s) recorded`;
+    const ledger: Check =
+      unreadable === 0
+        ? { name: "ledger", status: "pass", detail: `${summary}, no unreadable lines` }
+        : {
+            name: "ledger",
+            status: "warn",
+            detail: `${summary}, ${unreadable} unreadable or torn line(s), skipped`,
+            fix: "nothing is lost but those lines (most likely writes cut short by a crash); to clear this, delete them while no server runs",
+          };
+    const perDay = parseUsd(config.budget.perDay);
+    const spentText = `${formatUsd(usage.day)} of ${formatUsd(perDay)} USD spent in the last 24 hours`;
+    const spent: Check =
+      usage.day < perDay
+        ? { name: "spent (24 h)", status: "pass", detail: `${spentText}, ${formatUsd(perDay - usage.day)} left` }
+        : {
+            name: "spent (24 h)",
+            status: "warn",
+            detail: `${spentText}: the daily budget is used up, payments are refused`,
+            fix: "wait for earlier payments to age out of the 24 hours, or raise budget.perDay (X402_DAILY_BUDGET)",
+          };
+    return [ledger, spent];
+  } finally {
+    await store.close();
+  }
+}
+
+/** viem's one-line message, plus the root cause it hides (ECONNREFUSED, ENOTFOUND, a timeout). */
+function shortMessage(error: unknown): string {
+  const first = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0] ?? "";
+  let root = error as { cause?: unknown; code?: unknown; message?: unknown };
+  while (root.cause && typeof root.cause === "object") root = root.cause as typeof root;
+  const reason = typeof root.code === "string" ? root.code : root === error ? "" : String(root.message ?? "").split("\n")[0];
+  return reason && !first.includes(reason) ? `${first} (${reason})` : first;
+}

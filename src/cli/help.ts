@@ -1,0 +1,34 @@
+import { VERSION } from "../version.js";
+
+/** The one help text: `--help`, and after every usage error (on stderr). */
+export const HELP = `x402-wallet-mcp ${VERSION}: an MCP server (stdio) that pays x402 APIs within your caps.
+
+Usage:
+  x402-wallet-mcp [--config PATH]   start the MCP server on stdio (what an MCP client runs)
+  x402-wallet-mcp init              create a wallet key file (mode 0600) and print the client config to paste
+  x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
+  x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left
+  x402-wallet-mcp receipts          list past payments from the ledger, with totals per day and per host
+
+Options:
+  --config PATH   JSON config file (or env X402_WALLET_CONFIG); server, doctor, balance, receipts
+  --since ISO     receipts: only payments at or after this time (default: the last 30 days)
+  --host H        receipts: only payments to this host, or to hosts matching "*.example.com"
+  --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
+  --json          receipts: print JSON, as the spending_history tool returns it
+  --help          show this help
+  --version       print the version
+
+Environment:
+  X402_PRIVATE_KEY     the wallet key (0x + 64 hex); better: X402_KEY_FILE
+  X402_KEY_FILE        a file holding the key (mode 0600); init writes it there
+                       (default: the user's config directory, e.g. ~/.config/x402-wallet-mcp/key)
+  X402_WALLET_CONFIG   path of the JSON config file
+  X402_MAX_PER_CALL    per-call limit in USD (default 0.10)
+  X402_SESSION_BUDGET  per-session limit in USD (default 1.00)
+  X402_DAILY_BUDGET    rolling 24 h limit in USD across restarts and processes (default 5.00)
+  X402_LEDGER          path of the spending ledger (default: the user's data directory)
+  X402_NETWORKS        comma list of CAIP-2 networks (default eip155:8453,eip155:84532)
+
+Exit status: 0 on success; 1 on an error, a failed doctor check, or a usage error.
+`;

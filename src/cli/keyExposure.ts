@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+/**
+ * Finds the wallet key pasted in plain text into an MCP client's config file, where any
+ * program that reads the user's files can take it. Used by the server at start-up (only
+ * when a key is configured) and by doctor. The key is compared, never printed.
+ */
+
+export interface ClientConfigFile {
+  client: string;
+  path: string;
+}
+
+/** Config files of MCP clients that hold servers' env blocks; `HOME` and the cwd come from the caller. */
+export function clientConfigFiles(env: NodeJS.ProcessEnv, cwd: string): ClientConfigFile[] {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  const xdgConfig = env.XDG_CONFIG_HOME || join(home, ".config");
+  const appData = env.APPDATA || join(home, "AppData", "Roaming");
+  const files = [
+    { client: "Claude Desktop", path: join(xdgConfig, "Claude", "claude_desktop_config.json") },
+    { client: "Claude Desktop", path: join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json") },
+    { client: "Claude Desktop", path: join(appData, "Claude", "claude_desktop_config.json") },
+    { client: "Claude Code", path: join(home, ".claude.json") },
+    { client: "Claude Code (project)", path: join(cwd, ".mcp.json") },
+    { client: "Cursor", path: join(home, ".cursor", "mcp.json") },
+    { client: "Cursor (project)", path: join(cwd, ".cursor", "mcp.json") },
+    { client: "VS Code (project)", path: join(cwd, ".vscode", "mcp.json") },
+  ].map((f) => ({ ...f, path: resolve(f.path) }));
+  return files.filter((f, i) => files.findIndex((g) => g.path === f.path) === i);
+}
+
+/** Client configs can hold chat history (~/.claude.json); past this size a file is skipped. */
+const MAX_BYTES = 64 * 1024 * 1024;
+
+/** The client config files holding `keyHex` (64 hex digits, with or without 0x, any case). */
+export async function findKeyInClientConfigs(keyHex: string, files: readonly ClientConfigFile[]): Promise<ClientConfigFile[]> {
+  const needle = keyHex.replace(/^0x/i, "").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(needle)) return [];
+  const found = await Promise.all(files.map(async (file) => ((await fileContains(file.path, needle)) ? file : null)));
+  return found.filter((f): f is ClientConfigFile => f !== null);
+}
+
+async function fileContains(path: string, lowerNeedle: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_BYTES) return false;
+    const text = await handle.readFile("utf8");
+    return text.toLowerCase().includes(lowerNeedle);
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The configured key's hex as `loadWallet` reads it (X402_PRIVATE_KEY, else the file named
+ * by X402_KEY_FILE), or null. Only for comparison: callers must never print it.
+ */
+export function configuredKeyHex(env: NodeJS.ProcessEnv): string | null {
+  let text = env.X402_PRIVATE_KEY?.trim();
+  if (!text) {
+    const keyFile = env.X402_KEY_FILE?.trim();
+    if (!keyFile) return null;
+    try {
+      text = readFileSync(keyFile, "utf8").trim();
+    } catch {
+      return null;
+    }
+  }
+  const hex = text.replace(/^0x/i, "");
+  return /^[0-9a-fA-F]{64}$/.test(hex) ? hex : null;
+}
+
+/** The start-up warning for one exposed file: names the file, never the key. */
+export function exposureWarning(file: ClientConfigFile): string {
+  return `the wallet's private key is written in plain text in ${file.path} (${file.client}): any program that can read that file can spend the wallet's funds. Put the key in a file only you can read (chmod 600), set X402_KEY_FILE to that file's path in the server's env instead of X402_PRIVATE_KEY, and delete the key from ${file.path}.`;
+}
