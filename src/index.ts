@@ -16,10 +16,17 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./cli/doctor.js")).runDoctor,
   balance: async () => (await import("./cli/balance.js")).runBalance,
   receipts: async () => (await import("./cli/receipts.js")).runReceipts,
+  agent: async () => (await import("./cli/agent.js")).runAgent,
 };
 
 async function main(argv: string[]): Promise<number | undefined> {
   const [first, ...rest] = argv;
+  if (first === "serve") {
+    const options = parseServeArgs(rest);
+    if (options === "help") return printHelp();
+    await serve(options);
+    return undefined;
+  }
   if (first !== undefined && !first.startsWith("-")) {
     if (!Object.hasOwn(COMMANDS, first)) throw new ArgvError(`unknown command "${first}"`);
     if (rest.includes("--help")) return printHelp();
@@ -37,12 +44,46 @@ async function main(argv: string[]): Promise<number | undefined> {
     process.stdout.write(`${VERSION}\n`); // stdout-ok: CLI output, the server is not running
     return 0;
   }
-  await serve(values.config);
+  await serve({ configPath: values.config });
   return undefined;
 }
 
-/** The stdio server: stdout carries JSON-RPC only, everything else goes to stderr. */
-async function serve(configPath: string | undefined): Promise<void> {
+interface ServeOptions {
+  configPath?: string | undefined;
+  /** Streamable HTTP instead of stdio; host and port override config `http.listen`. */
+  http?: { host?: string | undefined; port?: number | undefined };
+}
+
+function parseServeArgs(args: string[]): ServeOptions | "help" {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: { config: { type: "string" }, http: { type: "boolean" }, host: { type: "string" }, port: { type: "string" }, help: { type: "boolean" } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new ArgvError(`serve: ${(error as Error).message}`);
+  }
+  if (values.help) return "help";
+  if (!values.http) {
+    if (values.host !== undefined || values.port !== undefined) throw new ArgvError("serve: --host and --port need --http (stdio has no address)");
+    return { configPath: values.config };
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d{1,5}$/.test(values.port) || port > 65535) throw new ArgvError(`serve: --port "${values.port}" is not a port number (0-65535)`);
+  }
+  if (values.host !== undefined && values.host.trim() === "") throw new ArgvError("serve: --host is empty");
+  return { configPath: values.config, http: { host: values.host, port } };
+}
+
+/**
+ * The server: stdio (stdout carries JSON-RPC only, everything else goes to stderr), or
+ * Streamable HTTP until SIGINT/SIGTERM.
+ */
+async function serve({ configPath, http }: ServeOptions): Promise<void> {
   const [{ loadConfig }, { loadWallet }, { createRuntime }, { serveStdio }, { stderrLogger }] = await Promise.all([
     import("./config/load.js"),
     import("./wallet/loadWallet.js"),
@@ -58,7 +99,16 @@ async function serve(configPath: string | undefined): Promise<void> {
     account ? warnIfKeyInClientConfigs((message) => stderrLogger.log("warning", message)) : undefined,
   ]);
   stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
-  await serveStdio(rt);
+  if (!http) return serveStdio(rt);
+  const { serveHttp } = await import("./server/http.js");
+  const handle = await serveHttp(rt, { host: http.host ?? config.http.listen.host, port: http.port ?? config.http.listen.port });
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  stderrLogger.log("info", "shutting down: closing sessions (what they spent stays counted)");
+  await handle.close();
+  await rt.close();
 }
 
 /** A key pasted into an MCP client's config file is readable by any program of the user: say so at start-up. */

@@ -1,10 +1,14 @@
 import { VERSION } from "../version.js";
 
 /** The one help text: `--help`, and after every usage error (on stderr). */
-export const HELP = `x402-wallet-mcp ${VERSION}: an MCP server (stdio) that pays x402 APIs within your caps.
+export const HELP = `x402-wallet-mcp ${VERSION}: an MCP server that pays x402 APIs within your caps.
 
 Usage:
   x402-wallet-mcp [--config PATH]   start the MCP server on stdio (what an MCP client runs)
+  x402-wallet-mcp serve --http [--host H] [--port P]
+                                    serve MCP over Streamable HTTP (default 127.0.0.1:8402, config http.listen)
+  x402-wallet-mcp agent add NAME [--per-session USD] [--per-day USD]
+                                    a bearer token for an HTTP agent (shown once) and its config entry
   x402-wallet-mcp init              create a wallet key file (mode 0600) and print the client config to paste
   x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
   x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left
@@ -16,6 +20,12 @@ Options:
   --host H        receipts: only payments to this host, or to hosts matching "*.example.com"
   --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
   --json          receipts: print JSON, as the spending_history tool returns it
+  --http          serve: Streamable HTTP at /mcp instead of stdio
+  --host H, --port P
+                  serve --http: the address to listen on (default config http.listen)
+  --per-session, --per-day USD
+                  agent add: that agent's own caps, on top of the wallet's
+  --url URL       agent add: the server's MCP URL, for the printed client command
   --help          show this help
   --version       print the version
 

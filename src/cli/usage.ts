@@ -11,9 +11,9 @@ export class UsageError extends Error {
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Strict parsing of one command's options; `--help` is accepted by every command. */
-export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O) {
+export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O, allowPositionals = false) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean" } }, strict: true, allowPositionals: false });
+    return parseArgs({ args, options: { ...options, help: { type: "boolean" } }, strict: true, allowPositionals });
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message}`);
   }

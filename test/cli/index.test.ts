@@ -12,7 +12,7 @@ describe("x402-wallet-mcp argv", () => {
     const result = await runCli(["--help"], env);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    for (const command of ["init", "doctor", "balance", "receipts"]) expect(result.stdout).toMatch(new RegExp(`^  x402-wallet-mcp ${command} `, "m"));
+    for (const command of ["serve", "agent", "init", "doctor", "balance", "receipts"]) expect(result.stdout).toMatch(new RegExp(`^  x402-wallet-mcp ${command} `, "m"));
     for (const option of ["--config PATH", "--since ISO", "--host H", "--limit N", "--json", "--help", "--version"]) expect(result.stdout).toContain(`  ${option}`);
     for (const variable of ["X402_PRIVATE_KEY", "X402_KEY_FILE", "X402_WALLET_CONFIG", "X402_MAX_PER_CALL", "X402_SESSION_BUDGET", "X402_DAILY_BUDGET", "X402_LEDGER", "X402_NETWORKS"]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${variable} `, "m"));
