@@ -1,63 +1,37 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/server/agentAuth.js";
-import { SERVER_ENTRY } from "../e2e/mcpClient.js";
+import { connectHttp, startHttpServer, type HttpServerProcess } from "../e2e/httpProcess.js";
 import { startRig, type Rig } from "../rig/index.js";
 import { runCli, tempHome, writeConfig } from "./run.js";
 
 /** `serve --http` as a user runs it: a process, an agent with a token, SIGTERM to stop. */
 describe("x402-wallet-mcp serve --http", () => {
   let rig: Rig;
-  let child: ChildProcess;
-  let url: string;
-  let stdout = "";
-  let stderr = "";
-  let exited: Promise<number | null>;
+  let server: HttpServerProcess;
   const agentToken = randomBytes(24).toString("base64url");
   const { env } = tempHome();
 
   beforeAll(async () => {
     rig = await startRig();
     const wallet = await rig.newWallet(1_000_000n);
-    const config = writeConfig({
+    const configPath = writeConfig({
       networks: ["eip155:84532"],
       rpc: { "eip155:84532": rig.rpcUrl },
       hosts: { allowPrivate: true },
       agents: [{ name: "ci-agent", tokenSha256: sha256Hex(agentToken), budget: { perDay: "0.05" } }],
     });
-    child = spawn(process.execPath, [SERVER_ENTRY, "serve", "--http", "--port", "0", "--config", config], {
-      env: { ...env, X402_PRIVATE_KEY: wallet.privateKey },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr: ${stderr}`)), 15_000);
-      child.stderr!.on("data", (c: Buffer) => {
-        stderr += c.toString("utf8");
-        const match = /Streamable HTTP at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
+    server = await startHttpServer({ configPath, env: { ...env, X402_PRIVATE_KEY: wallet.privateKey } });
   });
   afterAll(async () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    await server?.stop();
     await rig?.stop();
   });
 
   it("serves an agent that has its token: a paid call settles on-chain within the agent's cap", async () => {
-    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${agentToken}` } } });
-    const client = new Client({ name: "cli-serve-test", version: "1" });
-    await client.connect(transport);
+    const client = await connectHttp(server.url, agentToken);
     const before = await rig.balanceOf(rig.payTo);
-    const result = (await client.callTool({ name: "paid_fetch", arguments: { url: `${rig.v2.url}/paid` } })) as CallToolResult;
+    const result = await client.call("paid_fetch", { url: `${rig.v2.url}/paid` });
     expect(result.isError ?? false).toBe(false);
     expect(result.structuredContent).toMatchObject({ status: 200, payment: { amountAtomic: "10000" } });
     expect((await rig.balanceOf(rig.payTo)) - before).toBe(10_000n);
@@ -65,16 +39,15 @@ describe("x402-wallet-mcp serve --http", () => {
   });
 
   it("refuses a request without a token with 401", async () => {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(401);
   });
 
   it("stops on SIGTERM with exit code 0, having written nothing to stdout", async () => {
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(stdout).toBe("");
-    expect(stderr).toContain("shutting down");
-    expect(stderr).not.toContain(agentToken);
+    expect(await server.stop()).toBe(0);
+    expect(server.stdout()).toBe("");
+    expect(server.stderr()).toContain("shutting down");
+    expect(server.stderr()).not.toContain(agentToken);
   });
 
   it.each([
