@@ -47,6 +47,9 @@ async function main(): Promise<void> {
       say("── wallet_balance");
       say(textOf(await mcp.call("wallet_balance")));
       say();
+      say("── spending_history");
+      say(textOf(await mcp.call("spending_history")));
+      say();
       say(`On-chain: payer ${await rig.balanceOf(wallet.address)} atomic USDC, payee ${await rig.balanceOf(rig.payTo)} atomic USDC.`);
     } finally {
       await mcp.close();
