@@ -6,16 +6,18 @@
  * Redis Cluster slot and every script may touch them together; all are passed in KEYS):
  *   KEYS[1] window      ZSET  reservation id → reserved at (ms): what counts against the rolling 24 h
  *   KEYS[2] leases      ZSET  reservation id → lease deadline (ms): the reservations not yet signed
- *   KEYS[3] spends      HASH  reservation id → {"usd","host","session"} (JSON, amounts as strings)
+ *   KEYS[3] spends      HASH  reservation id → {"usd","host","session","agent"?} (JSON, amounts as strings)
  *   KEYS[4] day         STRING  sum of `usd` over `window` (INCRBY, an exact 64-bit integer)
  *   KEYS[5] hosts       HASH  normalized host → sum of its `usd` in `window`
  *   KEYS[6] sessions    HASH  session id → what the session reserved (minus what it released)
  *   KEYS[7] sessionSeen ZSET  session id → its last reservation (ms), to forget idle sessions
  *   KEYS[8] ledger      STREAM  field "e": one ledger event as JSON (the shapes of ledgerEvents.ts)
+ *   KEYS[9] agents      HASH  agent name → sum of its `usd` in `window` (HTTP mode's per-agent cap)
  *
  * Common ARGV: [1] now, [2] now - 24 h, [3] now - SESSION_IDLE_MS, [4] ledger MAXLEN; all
  * decimal integer strings computed by the caller (Lua never formats a number: tostring() of a
  * double has 14 significant digits, so every value written back comes from a string).
+ * An optional name (an agent) travels as "" when absent and "=name" when present.
  *
  * Exactness: Lua numbers are doubles, exact for integers below 2^53. Amounts are USD micros
  * and the caller clamps every limit to 2^53 - 1 micros (about 9 billion USD), so a reservation
@@ -28,8 +30,8 @@
 export const LEDGER_FIELD = "e";
 
 const PRELUDE = `
-local WINDOW, LEASES, SPENDS, DAY, HOSTS, SESSIONS, SESSION_SEEN, LEDGER =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local WINDOW, LEASES, SPENDS, DAY, HOSTS, SESSIONS, SESSION_SEEN, LEDGER, AGENTS =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local NOW, DAY_CUTOFF, SESSION_CUTOFF, MAXLEN = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- Bounds the work of one call; what is left over is done by the next one (until then it
 -- counts as spent, which errs on the side of the caps).
@@ -53,6 +55,7 @@ local function forget(id, spend, from_session)
   redis.call('ZREM', LEASES, id)
   redis.call('DECRBY', DAY, spend.usd)
   add_to_hash(HOSTS, spend.host, spend.usd, true)
+  if spend.agent then add_to_hash(AGENTS, spend.agent, spend.usd, true) end
   if from_session and redis.call('HEXISTS', SESSIONS, spend.session) == 1 then
     add_to_hash(SESSIONS, spend.session, spend.usd, true)
   end
@@ -116,6 +119,18 @@ local function spent_on_patterns(patterns)
   return sums
 end
 
+-- "" → nil, "=name" → "name"
+local function optional_name(value)
+  if value == '' then return nil end
+  return string.sub(value, 2)
+end
+
+-- What the agent spent in the window; 0 when no agent is named.
+local function spent_by_agent(agent)
+  if agent == nil then return 0 end
+  return tonumber(redis.call('HGET', AGENTS, agent) or '0')
+end
+
 local function number(value)
   local n = tonumber(value)
   if n == nil then error('not a number: ' .. tostring(value)) end
@@ -124,18 +139,20 @@ end
 `;
 
 /**
- * ARGV after the common four: [5] id, [6] usd, [7] session id, [8] normalized host,
- * [9] perCall, [10] perSession, [11] perDay, [12] lease deadline, [13] reserve event JSON,
- * [14] n host limits, then n × (pattern, perCall or "", perDay or "").
- * Returns {"ok"} or {"refused", session spent, day spent, spent per host limit...}.
+ * ARGV after the common four: [5] id, [6] usd, [7] session id, [8] normalized host, [9] the
+ * payment's agent (optional name), [10] perCall, [11] perSession, [12] perDay, [13] the capped
+ * agent (optional name), [14] its perDay or "", [15] lease deadline, [16] reserve event JSON,
+ * [17] n host limits, then n × (pattern, perCall or "", perDay or "").
+ * Returns {"ok"} or {"refused", session spent, day spent, agent spent, spent per host limit...}.
  */
 export const RESERVE = `${PRELUDE}
-local id, usd, session, host = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local per_call, per_session, per_day = number(ARGV[9]), number(ARGV[10]), number(ARGV[11])
-local lease_until, event, n = ARGV[12], ARGV[13], number(ARGV[14])
+local id, usd, session, host, agent = ARGV[5], ARGV[6], ARGV[7], ARGV[8], optional_name(ARGV[9])
+local per_call, per_session, per_day = number(ARGV[10]), number(ARGV[11]), number(ARGV[12])
+local capped_agent, agent_per_day = optional_name(ARGV[13]), ARGV[14]
+local lease_until, event, n = ARGV[15], ARGV[16], number(ARGV[17])
 local patterns, host_per_call, host_per_day = {}, {}, {}
 for i = 1, n do
-  local base = 14 + (i - 1) * 3
+  local base = 17 + (i - 1) * 3
   patterns[i] = ARGV[base + 1]
   host_per_call[i] = ARGV[base + 2]
   host_per_day[i] = ARGV[base + 3]
@@ -149,25 +166,28 @@ if redis.call('HEXISTS', SPENDS, id) == 1 then return {'ok'} end
 local price = number(usd)
 local session_spent = number(redis.call('HGET', SESSIONS, session) or '0')
 local day_spent = number(redis.call('GET', DAY) or '0')
+local agent_spent = spent_by_agent(capped_agent)
 local host_spent = spent_on_patterns(patterns)
 
 -- Every cap of assertWithinCaps(), in exact arithmetic (see the header).
 local fits = price <= per_call and price <= per_session - session_spent and price <= per_day - day_spent
+if capped_agent ~= nil and agent_per_day ~= '' and price > number(agent_per_day) - agent_spent then fits = false end
 for i = 1, n do
   if host_per_call[i] ~= '' and price > number(host_per_call[i]) then fits = false end
   if host_per_day[i] ~= '' and price > number(host_per_day[i]) - host_spent[i] then fits = false end
 end
 if not fits then
-  local refused = {'refused', session_spent, day_spent}
-  for i = 1, n do refused[3 + i] = host_spent[i] end
+  local refused = {'refused', session_spent, day_spent, agent_spent}
+  for i = 1, n do refused[4 + i] = host_spent[i] end
   return refused
 end
 
-redis.call('HSET', SPENDS, id, cjson.encode({usd = usd, host = host, session = session}))
+redis.call('HSET', SPENDS, id, cjson.encode({usd = usd, host = host, session = session, agent = agent}))
 redis.call('ZADD', WINDOW, NOW, id)
 redis.call('ZADD', LEASES, lease_until, id)
 redis.call('INCRBY', DAY, usd)
 add_to_hash(HOSTS, host, usd, false)
+if agent then add_to_hash(AGENTS, agent, usd, false) end
 add_to_hash(SESSIONS, session, usd, false)
 redis.call('ZADD', SESSION_SEEN, NOW, session)
 append(event)
@@ -223,18 +243,19 @@ return result
 `;
 
 /**
- * ARGV: [5] session id, [6] n, then n normalized patterns. Reclaims and trims first, so the
- * numbers are the ones a reserve would see. Returns {session spent, day spent, per pattern...}.
+ * ARGV: [5] session id, [6] agent (optional name), [7] n, then n normalized patterns. Reclaims
+ * and trims first, so the numbers are the ones a reserve would see.
+ * Returns {session spent, day spent, agent spent, per pattern...}.
  */
 export const USAGE = `${PRELUDE}
-local session, n = ARGV[5], number(ARGV[6])
+local session, agent, n = ARGV[5], optional_name(ARGV[6]), number(ARGV[7])
 local patterns = {}
-for i = 1, n do patterns[i] = ARGV[6 + i] end
+for i = 1, n do patterns[i] = ARGV[7 + i] end
 reclaim_expired_leases()
 trim_window()
-local result = {number(redis.call('HGET', SESSIONS, session) or '0'), number(redis.call('GET', DAY) or '0')}
+local result = {number(redis.call('HGET', SESSIONS, session) or '0'), number(redis.call('GET', DAY) or '0'), spent_by_agent(agent)}
 local sums = spent_on_patterns(patterns)
-for i = 1, n do result[2 + i] = sums[i] end
+for i = 1, n do result[3 + i] = sums[i] end
 return result
 `;
 

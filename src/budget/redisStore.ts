@@ -1,0 +1,399 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { CodedError, ErrorCode, isCodedError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { formatUsd } from "../money.js";
+import { assertWithinCaps } from "./caps.js";
+import { parseLedgerLine, type LedgerEvent } from "./ledgerEvents.js";
+import { foldHistory } from "./ledgerHistory.js";
+import {
+  checkServerSettings,
+  createRedisConnection,
+  ensureConnected,
+  loadScripts,
+  redactRedisUrl,
+  runScript,
+  scriptOf,
+  withDeadline,
+} from "./redisConnection.js";
+import { COMMIT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, USAGE } from "./redisScripts.js";
+import { DAY_MS } from "./spendWindow.js";
+import type {
+  BudgetStore,
+  HistoryEntry,
+  HistoryQuery,
+  PaymentOutcome,
+  Reservation,
+  ReserveRequest,
+  SignedAuthorization,
+  Usage,
+  UsageQuery,
+} from "./types.js";
+
+/**
+ * The ledger stream keeps about this many events (XADD MAXLEN ~): ~25 000 payments at four
+ * events each, tens of MB at most. Only history reads it; the caps live in their own keys,
+ * so trimming it never loosens a cap.
+ */
+export const LEDGER_MAX_EVENTS = 100_000;
+
+/** A session's total is forgotten after this long without a reservation (sessions are per server process). */
+export const SESSION_IDLE_MS = 30 * DAY_MS;
+
+/**
+ * Every amount handed to Lua is at most this (2^53 - 1 USD micros, about 9 billion USD), so
+ * Lua's doubles hold every total exactly; see redisScripts.ts. A larger limit is clamped to
+ * it, which only matters once a wallet has spent 9 billion USD.
+ */
+const MAX_EXACT_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+
+const HISTORY_PAGE = 500;
+
+const SCRIPTS = {
+  reserve: scriptOf(RESERVE),
+  recordSigned: scriptOf(RECORD_SIGNED),
+  commit: scriptOf(COMMIT),
+  release: scriptOf(RELEASE),
+  usage: scriptOf(USAGE),
+};
+
+export interface RedisBudgetStoreOptions {
+  /** redis:// or rediss:// URL; a password in it never appears in logs or errors. */
+  url: string;
+  /** Put before every key, e.g. "x402:". */
+  prefix: string;
+  /** Whose budget (e.g. the payer address): its keys share the hash tag `{wallet}`. */
+  wallet: string;
+  /** How long a reservation that was never signed is held before it is taken for abandoned. */
+  leaseMs: number;
+  /** Bound on connecting and on every command. */
+  timeoutMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The shared budget store: the caps of one wallet kept in Redis, so servers on several
+ * machines draw from one budget. Each operation is one Lua script (check, state change and
+ * ledger entry together, atomically, in one round trip). A reservation whose holder died
+ * before signing is returned after `leaseMs`; a signed one counts for good. Any failure to
+ * get an answer refuses with BUDGET_STORE_UNAVAILABLE: a cap is never guessed.
+ */
+export class RedisBudgetStore implements BudgetStore {
+  private closed = false;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly keys: readonly string[],
+    private readonly ledgerKey: string,
+    private readonly where: string,
+    private readonly options: RedisBudgetStoreOptions,
+    private readonly now: () => number,
+  ) {}
+
+  static async open(options: RedisBudgetStoreOptions): Promise<RedisBudgetStore> {
+    assertValidOptions(options);
+    const where = redactRedisUrl(options.url);
+    const redis = createRedisConnection(options.url, options.timeoutMs, options.logger);
+    try {
+      await ensureConnected(redis, options.timeoutMs);
+      await loadScripts(redis, Object.values(SCRIPTS));
+      await checkServerSettings(redis, options.logger, where);
+    } catch (error) {
+      redis.disconnect();
+      throw unavailable(where, "connecting", error, "Nothing was paid.");
+    }
+    const keys = walletKeys(options.prefix, options.wallet);
+    return new RedisBudgetStore(redis, keys, keys[7] as string, where, options, options.now ?? Date.now);
+  }
+
+  reserve(request: ReserveRequest): Promise<Reservation> {
+    return this.guard("the reservation", "Nothing was paid.", async () => {
+      const at = Math.floor(this.now());
+      const id = randomUUID();
+      const event: LedgerEvent = {
+        type: "reserve",
+        id,
+        at,
+        sessionId: request.sessionId,
+        ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
+        url: request.meta.url,
+        host: request.meta.host,
+        network: request.meta.network,
+        asset: request.meta.asset,
+        amountAtomic: request.meta.amountAtomic.toString(),
+        usdMicros: request.usdMicros.toString(),
+        payTo: request.meta.payTo,
+      };
+      const { limits } = request;
+      const reply = await this.run(SCRIPTS.reserve, at, [
+        id,
+        amount(request.usdMicros),
+        request.sessionId,
+        normalizeHost(request.meta.host),
+        optionalName(request.meta.agent),
+        limit(limits.perCall),
+        limit(limits.perSession),
+        limit(limits.perDay),
+        optionalName(limits.agent?.name),
+        limits.agent?.perDay === undefined ? "" : limit(limits.agent.perDay),
+        String(at + this.options.leaseMs),
+        JSON.stringify(event),
+        String(limits.hosts.length),
+        ...limits.hosts.flatMap((h) => [
+          normalizePattern(h.pattern),
+          h.perCall === undefined ? "" : limit(h.perCall),
+          h.perDay === undefined ? "" : limit(h.perDay),
+        ]),
+      ]);
+      const [verdict, ...numbers] = asArray(reply, "reserve");
+      if (verdict === "ok") return { id, sessionId: request.sessionId, usdMicros: request.usdMicros };
+      if (verdict !== "refused" || numbers.length !== 3 + limits.hosts.length) throw new Error(`unexpected reply to reserve: ${JSON.stringify(reply)}`);
+      const spent = numbers.map(toMicros);
+      const usage: Usage = {
+        session: spent[0] as bigint,
+        day: spent[1] as bigint,
+        agentDay: spent[2] as bigint,
+        hostsDay: limits.hosts.map((h, i) => ({ pattern: h.pattern, spent: spent[3 + i] as bigint })),
+      };
+      // Throws the very error the file store throws, from the numbers the script saw.
+      assertWithinCaps({ usdMicros: request.usdMicros, limits, usage, url: request.meta.url, perCallFromCaller: request.perCallFromCaller });
+      throw beyondExactRange(request);
+    });
+  }
+
+  recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void> {
+    return this.guard("recording the signature", "The signed payment was not sent; nothing was paid.", async () => {
+      const at = Math.floor(this.now());
+      const event: LedgerEvent = {
+        type: "sign",
+        id: reservation.id,
+        at,
+        payer: authorization.payer,
+        validBefore: authorization.validBefore,
+        ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
+      };
+      const reply = await this.run(SCRIPTS.recordSigned, at, [reservation.id, JSON.stringify(event)]);
+      if (reply === "ok") return;
+      if (reply !== "gone") throw new Error(`unexpected reply to recordSigned: ${JSON.stringify(reply)}`);
+      throw new CodedError(
+        ErrorCode.BUDGET_STORE_UNAVAILABLE,
+        `The reservation for this payment was given back before it was signed (it was held longer than its ${this.options.leaseMs} ms lease and reclaimed, or released), so the signed payment was not sent and nothing was paid. Retry the call.`,
+        { reservation: reservation.id },
+      );
+    });
+  }
+
+  commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
+    return this.guard("recording the payment outcome", "The payment still counts against the budget; only its outcome was not recorded.", async () => {
+      const at = Math.floor(this.now());
+      const event: LedgerEvent = {
+        type: "outcome",
+        id: reservation.id,
+        at,
+        status: outcome.status,
+        ...(outcome.status === "rejected" ? { reason: outcome.reason } : {}),
+        receipt: outcome.receipt,
+      };
+      const reply = await this.run(SCRIPTS.commit, at, [reservation.id, JSON.stringify(event)]);
+      if (reply === "gone") {
+        this.options.logger.log(
+          "error",
+          `an outcome (${outcome.status}) was recorded for reservation ${reservation.id}, which no longer held its ${formatUsd(reservation.usdMicros)} USD (released or reclaimed before it was signed)`,
+        );
+      } else if (reply !== "ok") {
+        throw new Error(`unexpected reply to commit: ${JSON.stringify(reply)}`);
+      }
+    });
+  }
+
+  release(reservation: Reservation): Promise<void> {
+    const consequence = `The amount stays counted until its lease (${this.options.leaseMs} ms) runs out.`;
+    return this.guard("the release", consequence, async () => {
+      const at = Math.floor(this.now());
+      const event: LedgerEvent = { type: "release", id: reservation.id, at };
+      const reply = await this.run(SCRIPTS.release, at, [reservation.id, JSON.stringify(event)]);
+      if (reply !== "released" && reply !== "kept" && reply !== "gone") throw new Error(`unexpected reply to release: ${JSON.stringify(reply)}`);
+    });
+  }
+
+  usage(query: UsageQuery): Promise<Usage> {
+    return this.guard("reading the budget", "Nothing was paid.", async () => {
+      const at = Math.floor(this.now());
+      const reply = asArray(
+        await this.run(SCRIPTS.usage, at, [
+          query.sessionId,
+          optionalName(query.agent),
+          String(query.hostPatterns.length),
+          ...query.hostPatterns.map(normalizePattern),
+        ]),
+        "usage",
+      );
+      if (reply.length !== 3 + query.hostPatterns.length) throw new Error(`unexpected reply to usage: ${JSON.stringify(reply)}`);
+      const spent = reply.map(toMicros);
+      return {
+        session: spent[0] as bigint,
+        day: spent[1] as bigint,
+        hostsDay: query.hostPatterns.map((pattern, i) => ({ pattern, spent: spent[3 + i] as bigint })),
+        agentDay: spent[2] as bigint,
+      };
+    });
+  }
+
+  /**
+   * Reads the ledger stream newest first, page by page, back to the first event older than
+   * `sinceMs` (as the file store reads its tail), and stops early once `limit` payments are
+   * known for certain: a payment's later events are always newer than its reserve.
+   */
+  history(query: HistoryQuery): Promise<HistoryEntry[]> {
+    return this.guard("reading the history", "Nothing was paid.", async () => {
+      const newestFirst: LedgerEvent[] = [];
+      let unreadable = 0;
+      let end = "+";
+      for (;;) {
+        const page = await this.redis.xrevrange(this.ledgerKey, end, "-", "COUNT", HISTORY_PAGE);
+        let reachedOld = false;
+        for (const [, fields] of page) {
+          const event = parseLedgerLine(fieldValue(fields, LEDGER_FIELD) ?? "");
+          if (!event) {
+            unreadable++;
+            continue;
+          }
+          if (event.at < query.sinceMs) {
+            reachedOld = true;
+            break;
+          }
+          newestFirst.push(event);
+        }
+        const last = page.at(-1)?.[0];
+        const before = last === undefined ? undefined : previousStreamId(last);
+        if (reachedOld || page.length < HISTORY_PAGE || before === undefined) break;
+        const known = foldHistory([...newestFirst].reverse(), query);
+        if (known.length >= query.limit) return known;
+        end = before;
+      }
+      if (unreadable > 0) {
+        this.options.logger.log("warning", `the Redis ledger stream ${this.ledgerKey} has ${unreadable} unreadable entr${unreadable === 1 ? "y" : "ies"}; they were skipped`);
+      }
+      return foldHistory(newestFirst.reverse(), query);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await withDeadline(this.redis.quit(), this.options.timeoutMs, "QUIT timed out");
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private async run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], at: number, args: readonly string[]): Promise<unknown> {
+    await ensureConnected(this.redis, this.options.timeoutMs);
+    const common = [String(at), String(at - DAY_MS), String(at - SESSION_IDLE_MS), String(LEDGER_MAX_EVENTS)];
+    return runScript(this.redis, script, this.keys, [...common, ...args]);
+  }
+
+  /** Every failure becomes BUDGET_STORE_UNAVAILABLE; refusals by a cap pass through as they are. */
+  private async guard<T>(what: string, consequence: string, operation: () => Promise<T>): Promise<T> {
+    if (this.closed) throw unavailable(this.where, what, new Error("the store is closed"), consequence);
+    try {
+      return await operation();
+    } catch (error) {
+      throw isCodedError(error) ? error : unavailable(this.where, what, error, consequence);
+    }
+  }
+}
+
+/** Key names for one wallet, in the order the scripts expect them (see redisScripts.ts). */
+export function walletKeys(prefix: string, wallet: string): string[] {
+  const base = `${prefix}{${wallet}}:`;
+  return ["window", "leases", "spends", "day", "hosts", "sessions", "sessionSeen", "ledger", "agents"].map((name) => base + name);
+}
+
+/** An optional name as the scripts take it: "" when absent, "=name" when present (so "" stays a name). */
+function optionalName(name: string | undefined): string {
+  return name === undefined ? "" : `=${name}`;
+}
+
+/** As hostMatches() normalizes a host: lower case, no IPv6 brackets, no trailing dot. */
+function normalizeHost(host: string): string {
+  return host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+}
+
+/** As hostMatches() normalizes a pattern: lower case, no IPv6 brackets. */
+function normalizePattern(pattern: string): string {
+  return pattern.toLowerCase().replace(/^\[|\]$/g, "");
+}
+
+function amount(usdMicros: bigint): string {
+  if (usdMicros < 0n) throw new RangeError(`a negative amount (${usdMicros}) cannot be reserved`);
+  return usdMicros.toString();
+}
+
+/** A limit as Lua compares it: clamped to 2^53 - 1 (exact as a double); a price above it is refused by the script. */
+function limit(value: bigint): string {
+  return (value > MAX_EXACT_MICROS ? MAX_EXACT_MICROS : value).toString();
+}
+
+function asArray(reply: unknown, what: string): unknown[] {
+  if (!Array.isArray(reply)) throw new Error(`unexpected reply to ${what}: ${JSON.stringify(reply)}`);
+  return reply;
+}
+
+/** An integer reply (below 2^53, so exact as a JS number) as USD micros. */
+function toMicros(value: unknown): bigint {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value);
+  throw new Error(`unexpected amount in a reply: ${JSON.stringify(value)}`);
+}
+
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** The stream ID just before `id` ("ms-seq"), for the next XREVRANGE page; undefined before the first. */
+function previousStreamId(id: string): string | undefined {
+  const [ms, seq] = id.split("-").map((part) => BigInt(part));
+  if (ms === undefined || seq === undefined) throw new Error(`unexpected stream ID ${id}`);
+  if (seq > 0n) return `${ms}-${seq - 1n}`;
+  if (ms > 0n) return `${ms - 1n}-18446744073709551615`;
+  return undefined;
+}
+
+function assertValidOptions(options: RedisBudgetStoreOptions): void {
+  const problems: string[] = [];
+  if (/[{}]/.test(options.prefix)) problems.push(`the key prefix "${options.prefix}" contains { or }`);
+  if (options.wallet === "" || /[{}]/.test(options.wallet)) problems.push(`the wallet "${options.wallet}" is empty or contains { or }`);
+  if (!Number.isSafeInteger(options.leaseMs) || options.leaseMs <= 0) problems.push(`leaseMs (${options.leaseMs}) is not a positive integer`);
+  if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs <= 0) problems.push(`timeoutMs (${options.timeoutMs}) is not a positive integer`);
+  if (problems.length > 0) {
+    throw new CodedError(
+      ErrorCode.CONFIG_INVALID,
+      `The Redis budget store cannot be set up: ${problems.join("; ")}. Fix the Redis settings in the config. Nothing was paid.`,
+    );
+  }
+}
+
+/** The script refused, yet the caps allow it: only an amount beyond what Lua counts exactly. */
+function beyondExactRange(request: ReserveRequest): CodedError {
+  return new CodedError(
+    ErrorCode.PRICE_ABOVE_CALL_LIMIT,
+    `${request.meta.url} costs ${formatUsd(request.usdMicros)} USD; the Redis budget store counts at most ${formatUsd(
+      MAX_EXACT_MICROS,
+    )} USD per cap exactly, and this payment would go past it. Nothing was paid.`,
+    { price: formatUsd(request.usdMicros), limit: formatUsd(MAX_EXACT_MICROS) },
+  );
+}
+
+function unavailable(where: string, what: string, error: unknown, consequence: string): CodedError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CodedError(
+    ErrorCode.BUDGET_STORE_UNAVAILABLE,
+    `The Redis budget store at ${where} did not answer ${what} (${reason}). ${consequence} Check the Redis URL in the config and that the Redis server is up and reachable from here; every payment is refused until it answers.`,
+    { url: where },
+    { cause: error },
+  );
+}
