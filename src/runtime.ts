@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import envPaths from "env-paths";
 import type { PrivateKeyAccount } from "viem/accounts";
-import { FileBudgetStore } from "./budget/fileStore.js";
+import { openBudgetStore } from "./budget/openBudgetStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
 import { assetTable, type AssetInfo } from "./chain/assets.js";
 import { PublicClients } from "./chain/publicClients.js";
@@ -85,7 +85,8 @@ export function defaultLedgerPath(): string {
 }
 
 export async function createRuntime({ config, account, budget, logger = stderrLogger }: RuntimeParts): Promise<Runtime> {
-  const store = budget ?? (await FileBudgetStore.open(config.ledger ?? defaultLedgerPath(), logger));
+  const store =
+    budget ?? (await openBudgetStore({ store: config.store, ledgerPath: config.ledger ?? defaultLedgerPath(), wallet: account?.address, logger }));
   const base = {
     perCall: parseUsd(config.budget.perCall),
     perSession: parseUsd(config.budget.perSession),

@@ -20,7 +20,7 @@ export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process
   const { check: keyCheck, account } = checkKey(env);
   const checks: Check[] = [configCheck, keyCheck, checkKeyFilePermissions(env), await checkKeyExposure(env, process.cwd())];
   if (config) {
-    const [networks, ledger] = await Promise.all([checkNetworks(config, account?.address ?? null), checkLedger(config)]);
+    const [networks, ledger] = await Promise.all([checkNetworks(config, account?.address ?? null), checkLedger(config, account?.address ?? null)]);
     checks.push(...networks, ...ledger);
   } else {
     checks.push({ name: "networks and ledger", status: "skip", detail: "not checked: the config does not load" });

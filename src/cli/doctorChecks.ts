@@ -3,6 +3,8 @@ import type { Address } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { FileBudgetStore } from "../budget/fileStore.js";
 import { LedgerFile } from "../budget/ledgerFile.js";
+import { openBudgetStore } from "../budget/openBudgetStore.js";
+import type { BudgetStore } from "../budget/types.js";
 import { findUsdc, assetTable } from "../chain/assets.js";
 import { findNetwork } from "../chain/networks.js";
 import { PublicClients } from "../chain/publicClients.js";
@@ -157,7 +159,8 @@ async function checkBalance(clients: PublicClients, assets: ReturnType<typeof as
 }
 
 /** The ledger opens, locks and is written to like the server does; torn lines and today's spending. */
-export async function checkLedger(config: Config): Promise<Check[]> {
+export async function checkLedger(config: Config, wallet: string | null = null): Promise<Check[]> {
+  if (config.store.kind === "redis") return checkRedisStore(config, wallet);
   const path = config.ledger ?? defaultLedgerPath();
   const fix = `make ${path} and its folder writable by you, or set "ledger" in the config (or X402_LEDGER) to a writable path`;
   let store: FileBudgetStore;
@@ -184,21 +187,58 @@ export async function checkLedger(config: Config): Promise<Check[]> {
             detail: `${summary}, ${unreadable} unreadable or torn line(s), skipped`,
             fix: "nothing is lost but those lines (most likely writes cut short by a crash); to clear this, delete them while no server runs",
           };
-    const perDay = parseUsd(config.budget.perDay);
-    const spentText = `${formatUsd(usage.day)} of ${formatUsd(perDay)} USD spent in the last 24 hours`;
-    const spent: Check =
-      usage.day < perDay
-        ? { name: "spent (24 h)", status: "pass", detail: `${spentText}, ${formatUsd(perDay - usage.day)} left` }
-        : {
-            name: "spent (24 h)",
-            status: "warn",
-            detail: `${spentText}: the daily budget is used up, payments are refused`,
-            fix: "wait for earlier payments to age out of the 24 hours, or raise budget.perDay (X402_DAILY_BUDGET)",
-          };
-    return [ledger, spent];
+    return [ledger, spentCheck(config, usage.day)];
   } finally {
     await store.close();
   }
+}
+
+/** The Redis store answers the server's own scripts (connection, scripts, this wallet's budget). */
+async function checkRedisStore(config: Config, wallet: string | null): Promise<Check[]> {
+  const name = "budget store (redis)";
+  if (!wallet) {
+    return [
+      { name, status: "skip", detail: "not checked: a Redis budget is kept per wallet address, and there is no wallet key" },
+      { name: "spent (24 h)", status: "skip", detail: "no wallet key" },
+    ];
+  }
+  let store: BudgetStore;
+  try {
+    store = await openBudgetStore({ store: config.store, ledgerPath: "", wallet, logger: { log: () => undefined } });
+  } catch (error) {
+    return [
+      { name, status: "fail", detail: formatError(error), fix: 'start the Redis server, or correct "store.url" in the config; until it answers every payment is refused' },
+      { name: "spent (24 h)", status: "skip", detail: "the store does not answer" },
+    ];
+  }
+  try {
+    const usage = await store.usage({ sessionId: "doctor", hostPatterns: [] });
+    const history = await store.history({ limit: 1_000, sinceMs: Date.now() - 24 * 3_600_000, host: undefined });
+    return [
+      { name, status: "pass", detail: `answers; ${history.length} payment(s) in the last 24 hours for ${wallet}` },
+      spentCheck(config, usage.day),
+    ];
+  } catch (error) {
+    return [
+      { name, status: "fail", detail: formatError(error), fix: 'check that the Redis server is up and "store.url" in the config points at it' },
+      { name: "spent (24 h)", status: "skip", detail: "the store does not answer" },
+    ];
+  } finally {
+    await store.close();
+  }
+}
+
+function spentCheck(config: Config, day: bigint): Check {
+  const perDay = parseUsd(config.budget.perDay);
+  const spentText = `${formatUsd(day)} of ${formatUsd(perDay)} USD spent in the last 24 hours`;
+  return day < perDay
+    ? { name: "spent (24 h)", status: "pass", detail: `${spentText}, ${formatUsd(perDay - day)} left` }
+    : {
+        name: "spent (24 h)",
+        status: "warn",
+        detail: `${spentText}: the daily budget is used up, payments are refused`,
+        fix: "wait for earlier payments to age out of the 24 hours, or raise budget.perDay (X402_DAILY_BUDGET)",
+      };
 }
 
 /** viem's one-line message, plus the root cause it hides (ECONNREFUSED, ENOTFOUND, a timeout). */

@@ -5,5 +5,6 @@ import { loadWallet } from "../wallet/loadWallet.js";
 /** The server's runtime, built as the server builds it (its warnings, e.g. torn ledger lines, go to stderr). */
 export async function loadRuntime(configPath: string | undefined, options: { wallet: boolean }): Promise<Runtime> {
   const config = loadConfig({ configPath });
-  return createRuntime({ config, account: options.wallet ? loadWallet() : null });
+  // A Redis budget is found by the wallet's address, so reading it needs the key even when nothing is signed.
+  return createRuntime({ config, account: options.wallet || config.store.kind === "redis" ? loadWallet() : null });
 }

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis } from "../rig/redis.js";
 import { startRig, type Rig, type RigWallet } from "../rig/index.js";
 import { closedPort, containsKey, doctorRows, runCli, tempHome, writeConfig } from "./run.js";
 
@@ -51,6 +52,31 @@ describe("x402-wallet-mcp doctor", () => {
     expect(rows.get("spent (24 h)")?.text).toBe("0.00 of 5.00 USD spent in the last 24 hours, 5.00 left");
     expect(result.stdout).toMatch(/^8 checks: 8 passed, 0 warning\(s\), 0 failed, 0 skipped\.$/m);
     expect(containsKey(result.stdout, funded.privateKey)).toBe(false);
+  });
+
+  it("checks the Redis budget store when the config names one: passes while it answers, fails with the fix when it does not", async () => {
+    const redis = await startRedis();
+    try {
+      const { dir, env } = tempHome();
+      const key = keyFile(dir, funded.privateKey);
+      const base = { networks: ["eip155:84532"], rpc: { "eip155:84532": rig.rpcUrl } };
+      const up = await runCli(["doctor", "--config", writeConfig({ ...base, store: { kind: "redis", url: redis.url } })], { ...env, X402_KEY_FILE: key });
+      const rows = doctorRows(up.stdout);
+      expect(rows.get("budget store (redis)")).toEqual({ status: "PASS", text: `answers; 0 payment(s) in the last 24 hours for ${funded.address}` });
+      expect(rows.get("spent (24 h)")?.status).toBe("PASS");
+      expect(rows.has("ledger")).toBe(false);
+      expect(up.code).toBe(0);
+
+      const port = await closedPort();
+      const down = await runCli(["doctor", "--config", writeConfig({ ...base, store: { kind: "redis", url: `redis://:hunter2pw@127.0.0.1:${port}` } })], { ...env, X402_KEY_FILE: key });
+      expect(down.code).toBe(1);
+      const failed = doctorRows(down.stdout).get("budget store (redis)");
+      expect(failed?.status).toBe("FAIL");
+      expect(failed?.text).toMatch(/BUDGET_STORE_UNAVAILABLE.*fix: start the Redis server/s);
+      expect(down.stdout + down.stderr).not.toContain("hunter2pw");
+    } finally {
+      await redis.stop();
+    }
   });
 
   it("warns, and still exits 0, for a group-readable key file, an empty wallet and torn ledger lines", async () => {

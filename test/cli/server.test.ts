@@ -107,6 +107,8 @@ describe("start-up loads only what it needs", () => {
     const withoutKey = loaded(tapNoKey);
     expect(withoutKey.some((u) => u.endsWith("/dist/server/stdio.js"))).toBe(true);
     expect(cliModules(withoutKey)).toEqual([]);
+    // The Redis client is imported only when the config names a Redis store.
+    expect(withoutKey.filter((u) => /\/node_modules\/ioredis\/|\/dist\/budget\/redis/.test(u))).toEqual([]);
 
     const tapKey = join(dir, "modules-key.txt");
     await startAndStop({ ...env, NODE_OPTIONS: `--import=${MODULE_TAP}`, X402_TEST_MODULE_TAP: tapKey, X402_PRIVATE_KEY: generatePrivateKey() }, dir, config);
