@@ -22,6 +22,7 @@ export const ErrorCode = {
   APPROVAL_REQUIRED: "APPROVAL_REQUIRED",
   APPROVAL_DENIED: "APPROVAL_DENIED",
   BUDGET_STORE_UNAVAILABLE: "BUDGET_STORE_UNAVAILABLE",
+  LEDGER_IMPORT_CONFLICT: "LEDGER_IMPORT_CONFLICT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

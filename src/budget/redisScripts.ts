@@ -13,6 +13,7 @@
  *   KEYS[7] sessionSeen ZSET  session id → its last reservation (ms), to forget idle sessions
  *   KEYS[8] ledger      STREAM  field "e": one ledger event as JSON (the shapes of ledgerEvents.ts)
  *   KEYS[9] agents      HASH  agent name → sum of its `usd` in `window` (HTTP mode's per-agent cap)
+ *   KEYS[10] imported   SET   reservation ids brought in by `ledger import` (so a second run adds nothing)
  *
  * Common ARGV: [1] now, [2] now - 24 h, [3] now - SESSION_IDLE_MS, [4] ledger MAXLEN; all
  * decimal integer strings computed by the caller (Lua never formats a number: tostring() of a
@@ -30,8 +31,8 @@
 export const LEDGER_FIELD = "e";
 
 const PRELUDE = `
-local WINDOW, LEASES, SPENDS, DAY, HOSTS, SESSIONS, SESSION_SEEN, LEDGER, AGENTS =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local WINDOW, LEASES, SPENDS, DAY, HOSTS, SESSIONS, SESSION_SEEN, LEDGER, AGENTS, IMPORTED =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local NOW, DAY_CUTOFF, SESSION_CUTOFF, MAXLEN = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- Bounds the work of one call; what is left over is done by the next one (until then it
 -- counts as spent, which errs on the side of the caps).
@@ -257,6 +258,41 @@ local result = {number(redis.call('HGET', SESSIONS, session) or '0'), number(red
 local sums = spent_on_patterns(patterns)
 for i = 1, n do result[3 + i] = sums[i] end
 return result
+`;
+
+/**
+ * One payment of a file ledger (`ledger import`). ARGV after the common four: [5] id, [6] "1"
+ * when it counts against the caps now (reserved within the 24 h and signed, or never released),
+ * [7] usd, [8] normalized host, [9] agent (optional name), [10] reserved at (ms), [11] n, then
+ * n × (event at (ms), event JSON). A payment already imported, or known live, is skipped whole,
+ * so a second run changes nothing. Its events get stream IDs from their own times (never
+ * before the stream's last ID), so the stream stays in time order as history expects.
+ * It counts with no lease: a file-ledger reservation never released counted there until it
+ * aged out, and it does here too. Returns "imported" or "skipped".
+ */
+export const IMPORT = `${PRELUDE}
+local id, counts, usd, host, agent = ARGV[5], ARGV[6], ARGV[7], ARGV[8], optional_name(ARGV[9])
+local at, n = ARGV[10], number(ARGV[11])
+if redis.call('SISMEMBER', IMPORTED, id) == 1 or redis.call('HEXISTS', SPENDS, id) == 1 then return 'skipped' end
+for i = 1, n do
+  local event_at, json = ARGV[10 + 2 * i], ARGV[11 + 2 * i]
+  local stream_id = (event_at == '0' and '0-1' or event_at .. '-0')
+  local top = redis.call('XREVRANGE', LEDGER, '+', '-', 'COUNT', 1)[1]
+  if top then
+    local ms, seq = string.match(top[1], '^(%d+)-(%d+)$')
+    if number(event_at) <= number(ms) then stream_id = ms .. '-' .. tostring(number(seq) + 1) end
+  end
+  redis.call('XADD', LEDGER, 'MAXLEN', '~', MAXLEN, stream_id, '${LEDGER_FIELD}', json)
+end
+if counts == '1' then
+  redis.call('HSET', SPENDS, id, cjson.encode({usd = usd, host = host, session = '', agent = agent}))
+  redis.call('ZADD', WINDOW, at, id)
+  redis.call('INCRBY', DAY, usd)
+  add_to_hash(HOSTS, host, usd, false)
+  if agent then add_to_hash(AGENTS, agent, usd, false) end
+end
+redis.call('SADD', IMPORTED, id)
+return 'imported'
 `;
 
 /** Only the host rule, for testing it against hostMatches(): ARGV pairs of (pattern, host); returns 1/0 each. */

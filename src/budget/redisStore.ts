@@ -16,7 +16,8 @@ import {
   scriptOf,
   withDeadline,
 } from "./redisConnection.js";
-import { COMMIT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, USAGE } from "./redisScripts.js";
+import type { PaymentToImport } from "./paymentsToImport.js";
+import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, USAGE } from "./redisScripts.js";
 import { DAY_MS } from "./spendWindow.js";
 import type {
   BudgetStore,
@@ -55,6 +56,7 @@ const SCRIPTS = {
   commit: scriptOf(COMMIT),
   release: scriptOf(RELEASE),
   usage: scriptOf(USAGE),
+  import: scriptOf(IMPORT),
 };
 
 export interface RedisBudgetStoreOptions {
@@ -279,6 +281,49 @@ export class RedisBudgetStore implements BudgetStore {
     });
   }
 
+  /**
+   * Brings in payments of a file ledger (`ledger import`): their events into the stream, and
+   * those that count now into the totals. Each payment is one script that skips a payment
+   * already imported, so running it again adds nothing. Refused when the stream already holds
+   * newer entries than a payment still to import: history reads the stream as time order.
+   */
+  importPayments(payments: readonly PaymentToImport[]): Promise<{ imported: number; skipped: number }> {
+    const consequence = "Payments imported before the failure stay imported; running the import again adds only the others.";
+    return this.guard("the import", consequence, async () => {
+      await ensureConnected(this.redis, this.options.timeoutMs);
+      const importedKey = this.keys[9] as string;
+      const known = await Promise.all(payments.map((p) => this.redis.sismember(importedKey, p.reserve.id)));
+      const pending = payments.filter((_, i) => known[i] !== 1);
+      const top = (await this.redis.xrevrange(this.ledgerKey, "+", "-", "COUNT", 1))[0]?.[0];
+      const oldest = Math.min(...pending.flatMap((p) => p.events.map((e) => e.at)));
+      if (top !== undefined && pending.length > 0 && Number(top.split("-")[0]) > oldest) {
+        throw new CodedError(
+          ErrorCode.LEDGER_IMPORT_CONFLICT,
+          `The Redis ledger of this wallet at ${this.where} already holds entries newer than payments of the file ledger still to import (from ${new Date(oldest).toISOString()}); importing them now would put its history out of order. Import before any server uses the Redis store: delete this wallet's keys (${this.options.prefix}{${this.options.wallet}}:*) while no server runs, then import again. Nothing was imported.`,
+          { pending: pending.length },
+        );
+      }
+      let imported = 0;
+      for (const payment of pending) {
+        const { reserve } = payment;
+        const at = Math.floor(this.now());
+        const reply = await this.run(SCRIPTS.import, at, [
+          reserve.id,
+          payment.counts ? "1" : "0",
+          amount(BigInt(reserve.usdMicros)),
+          normalizeHost(reserve.host),
+          optionalName(reserve.agent),
+          String(reserve.at),
+          String(payment.events.length),
+          ...payment.events.flatMap((e) => [String(Math.max(0, Math.floor(e.at))), JSON.stringify(e)]),
+        ]);
+        if (reply === "imported") imported++;
+        else if (reply !== "skipped") throw new Error(`unexpected reply to import: ${JSON.stringify(reply)}`);
+      }
+      return { imported, skipped: payments.length - imported };
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -309,7 +354,7 @@ export class RedisBudgetStore implements BudgetStore {
 /** Key names for one wallet, in the order the scripts expect them (see redisScripts.ts). */
 export function walletKeys(prefix: string, wallet: string): string[] {
   const base = `${prefix}{${wallet}}:`;
-  return ["window", "leases", "spends", "day", "hosts", "sessions", "sessionSeen", "ledger", "agents"].map((name) => base + name);
+  return ["window", "leases", "spends", "day", "hosts", "sessions", "sessionSeen", "ledger", "agents", "imported"].map((name) => base + name);
 }
 
 /** An optional name as the scripts take it: "" when absent, "=name" when present (so "" stays a name). */
