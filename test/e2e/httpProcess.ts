@@ -54,8 +54,11 @@ export async function startHttpServer(options: { configPath: string; env: Record
   };
 }
 
-/** An MCP SDK Client on a Streamable HTTP server, with an optional bearer token. */
-export async function connectHttp(url: string, token?: string) {
+/**
+ * An MCP SDK Client on a Streamable HTTP server, with an optional bearer token. A call whose
+ * server died gets no answer; it fails after `timeoutMs` (the SDK's default is 60 s).
+ */
+export async function connectHttp(url: string, token?: string, { timeoutMs }: { timeoutMs?: number } = {}) {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} },
   });
@@ -63,7 +66,7 @@ export async function connectHttp(url: string, token?: string) {
   await client.connect(transport);
   return {
     client,
-    call: async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    call: async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args }, undefined, timeoutMs === undefined ? undefined : { timeout: timeoutMs })) as CallToolResult,
     close: () => client.close(),
   };
 }
