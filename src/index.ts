@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   balance: async () => (await import("./cli/balance.js")).runBalance,
   receipts: async () => (await import("./cli/receipts.js")).runReceipts,
   agent: async () => (await import("./cli/agent.js")).runAgent,
+  ledger: async () => (await import("./cli/ledgerImport.js")).runLedgerImport,
 };
 
 async function main(argv: string[]): Promise<number | undefined> {

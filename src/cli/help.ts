@@ -9,6 +9,8 @@ Usage:
                                     serve MCP over Streamable HTTP (default 127.0.0.1:8402, config http.listen)
   x402-wallet-mcp agent add NAME [--per-session USD] [--per-day USD]
                                     a bearer token for an HTTP agent (shown once) and its config entry
+  x402-wallet-mcp ledger import --from file --to redis [--config PATH]
+                                    copy the file ledger into the Redis store of the config (the daily total carries over)
   x402-wallet-mcp init              create a wallet key file (mode 0600) and print the client config to paste
   x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
   x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left

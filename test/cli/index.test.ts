@@ -12,7 +12,7 @@ describe("x402-wallet-mcp argv", () => {
     const result = await runCli(["--help"], env);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    for (const command of ["serve", "agent", "init", "doctor", "balance", "receipts"]) expect(result.stdout).toMatch(new RegExp(`^  x402-wallet-mcp ${command} `, "m"));
+    for (const command of ["serve", "agent", "ledger", "init", "doctor", "balance", "receipts"]) expect(result.stdout).toMatch(new RegExp(`^  x402-wallet-mcp ${command} `, "m"));
     for (const option of ["--config PATH", "--since ISO", "--host H", "--limit N", "--json", "--help", "--version"]) expect(result.stdout).toContain(`  ${option}`);
     for (const variable of ["X402_PRIVATE_KEY", "X402_KEY_FILE", "X402_WALLET_CONFIG", "X402_MAX_PER_CALL", "X402_SESSION_BUDGET", "X402_DAILY_BUDGET", "X402_LEDGER", "X402_NETWORKS"]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${variable} `, "m"));
@@ -38,6 +38,8 @@ describe("x402-wallet-mcp argv", () => {
     [["receipts", "--limit", "0"], "receipts: --limit: Too small: expected number to be >=1"],
     [["receipts", "--since", "yesterday"], "receipts: --since: Invalid ISO datetime"],
     [["balance", "extra"], "balance: Unexpected argument 'extra'"],
+    [["ledger", "import", "--from", "file", "--to", "file"], "ledger import: only --from file --to redis is supported"],
+    [["ledger", "export"], 'ledger: unknown subcommand "export"'],
   ])("%j: exits 1 with the message and the help on stderr, nothing on stdout", async (args, message) => {
     const result = await runCli(args, env);
     expect(result.code).toBe(1);
