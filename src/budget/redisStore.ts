@@ -363,12 +363,12 @@ function optionalName(name: string | undefined): string {
 }
 
 /** As hostMatches() normalizes a host: lower case, no IPv6 brackets, no trailing dot. */
-function normalizeHost(host: string): string {
+export function normalizeHost(host: string): string {
   return host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
 }
 
 /** As hostMatches() normalizes a pattern: lower case, no IPv6 brackets. */
-function normalizePattern(pattern: string): string {
+export function normalizePattern(pattern: string): string {
   return pattern.toLowerCase().replace(/^\[|\]$/g, "");
 }
 
