@@ -102,8 +102,9 @@ export class RedisBudgetStore implements BudgetStore {
       await loadScripts(redis, Object.values(SCRIPTS));
       await checkServerSettings(redis, options.logger, where);
     } catch (error) {
-      redis.disconnect();
-      throw unavailable(where, "connecting", error, "Nothing was paid.");
+      // Not fatal: every operation connects again and refuses until Redis answers, so a server
+      // started during a Redis outage still serves its free tools and pays once Redis is back.
+      options.logger.log("warning", unavailable(where, "at start-up", error, "Payments are refused until it answers.").message);
     }
     const keys = walletKeys(options.prefix, options.wallet);
     return new RedisBudgetStore(redis, keys, keys[7] as string, where, options, options.now ?? Date.now);

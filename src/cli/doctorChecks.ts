@@ -193,6 +193,8 @@ export async function checkLedger(config: Config, wallet: string | null = null):
   }
 }
 
+const REDIS_FIX = 'start the Redis server, or correct "store.url" in the config; until it answers every payment is refused';
+
 /** The Redis store answers the server's own scripts (connection, scripts, this wallet's budget). */
 async function checkRedisStore(config: Config, wallet: string | null): Promise<Check[]> {
   const name = "budget store (redis)";
@@ -207,7 +209,7 @@ async function checkRedisStore(config: Config, wallet: string | null): Promise<C
     store = await openBudgetStore({ store: config.store, ledgerPath: "", wallet, logger: { log: () => undefined } });
   } catch (error) {
     return [
-      { name, status: "fail", detail: formatError(error), fix: 'start the Redis server, or correct "store.url" in the config; until it answers every payment is refused' },
+      { name, status: "fail", detail: formatError(error), fix: REDIS_FIX },
       { name: "spent (24 h)", status: "skip", detail: "the store does not answer" },
     ];
   }
@@ -220,7 +222,7 @@ async function checkRedisStore(config: Config, wallet: string | null): Promise<C
     ];
   } catch (error) {
     return [
-      { name, status: "fail", detail: formatError(error), fix: 'check that the Redis server is up and "store.url" in the config points at it' },
+      { name, status: "fail", detail: formatError(error), fix: REDIS_FIX },
       { name: "spent (24 h)", status: "skip", detail: "the store does not answer" },
     ];
   } finally {
