@@ -45,6 +45,8 @@ describe("a fleet of servers on one Redis budget", () => {
       hosts: { allowPrivate: true },
       budget: { perCall: "0.10", perSession: "1.00", perDay: "0.10" },
       verifySettlement: false,
+      // Every call must try to pay: no re-reading a response another call in the session paid for.
+      content: { payOnceSeconds: 0 },
       store: { kind: "redis" as const, url: redis.url, prefix: "fleet:" },
       agents: [{ name: "worker", tokenSha256: sha256Hex(token) }],
     };

@@ -27,6 +27,8 @@ describe("overspend under load", () => {
           hosts: { allowPrivate: true },
           budget: { perCall: "0.10", perSession: "0.05", perDay: "1000" },
           verifySettlement: false,
+          // Every call must try to pay: no re-reading a response another call in the session paid for.
+          content: { payOnceSeconds: 0 },
         },
         env: { X402_PRIVATE_KEY: wallet.privateKey },
       });
