@@ -38,7 +38,7 @@ describe("a fleet of servers on one Redis budget", () => {
     await Promise.all([rig?.stop(), redis?.stop()]);
   });
 
-  async function startFleet(privateKey: string, { timeoutMs }: { timeoutMs?: number } = {}) {
+  async function startFleet(privateKey: string, { timeoutMs, storeTimeoutMs }: { timeoutMs?: number; storeTimeoutMs?: number } = {}) {
     const config = {
       networks: ["eip155:84532"],
       rpc: { "eip155:84532": rig.rpcUrl },
@@ -47,7 +47,7 @@ describe("a fleet of servers on one Redis budget", () => {
       verifySettlement: false,
       // Every call must try to pay: no re-reading a response another call in the session paid for.
       content: { payOnceSeconds: 0 },
-      store: { kind: "redis" as const, url: redis.url, prefix: "fleet:" },
+      store: { kind: "redis" as const, url: redis.url, prefix: "fleet:", ...(storeTimeoutMs && { timeoutMs: storeTimeoutMs }) },
       agents: [{ name: "worker", tokenSha256: sha256Hex(token) }],
     };
     const env = { X402_PRIVATE_KEY: privateKey };
@@ -107,6 +107,57 @@ describe("a fleet of servers on one Redis budget", () => {
     expect(dump).toContain(wallet.address.toLowerCase().slice(2, 10)); // the dump is real: it holds this wallet's keys
     const secrets = [wallet.privateKey.slice(2).toLowerCase(), token.toLowerCase()];
     for (const text of [dump, ...outputs]) for (const secret of secrets) expect(text.toLowerCase()).not.toContain(secret);
+  }, 120_000);
+
+  it("Redis stopped, restarted, and frozen past its timeout: clear refusals, nothing signed meanwhile, and the totals are never lower than the chain", async () => {
+    const wallet = await rig.newWallet(1_000_000n);
+    const fleet = await startFleet(wallet.privateKey, { storeTimeoutMs: 500 });
+    const spentOnChain = async () => 1_000_000n - (await rig.balanceOf(wallet.address));
+    const callAll = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => fleet.callers[i % fleet.callers.length]!("paid_fetch", { url: `${rig.v2.url}/paid` })));
+    const countedDay = async () => parseUsd(((await fleet.callers[0]!("wallet_balance")).structuredContent as { budget: { day: { spent: string } } }).budget.day.spent);
+    // Each server reconnects by itself after an outage; wait until all of them answer again.
+    const untilEveryStoreAnswers = async () => {
+      const deadline = Date.now() + 15_000;
+      for (const call of fleet.callers) {
+        while (!(await call("wallet_balance")).structuredContent) {
+          if (Date.now() > deadline) throw new Error("a server's store did not answer within 15 s of Redis coming back");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    };
+    const unavailable = (results: CallToolResult[]) => results.filter((r) => textOf(r).startsWith("[BUDGET_STORE_UNAVAILABLE]")).length;
+    try {
+      expect((await callAll(4)).map(outcomeOf)).toEqual(Array(4).fill("paid"));
+
+      await redis.stop();
+      const whileDown = await callAll(8);
+      expect(unavailable(whileDown)).toBe(8);
+      expect(textOf(whileDown[0]!)).toMatch(/Redis/);
+      expect(await spentOnChain()).toBe(4n * PRICE);
+
+      await redis.restart();
+      await untilEveryStoreAnswers();
+      expect(await countedDay()).toBeGreaterThanOrEqual(await spentOnChain());
+
+      const frozen = redis.pause(1_500);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const whileFrozen = await callAll(4);
+      await frozen;
+      expect(unavailable(whileFrozen)).toBe(4);
+      expect(await spentOnChain()).toBe(4n * PRICE);
+      await untilEveryStoreAnswers();
+
+      // Afterwards the fleet pays up to the cap and no further; what timed out during the
+      // freeze may still count (until its lease ends), never the other way round.
+      const after = await callAll(12);
+      expect(after.filter((r) => outcomeOf(r) === "other").map(textOf)).toEqual([]);
+      const onChain = await spentOnChain();
+      expect(onChain).toBeLessThanOrEqual(BigInt(DAILY_PAYMENTS) * PRICE);
+      expect(onChain).toBeGreaterThan(4n * PRICE);
+      expect(await countedDay()).toBeGreaterThanOrEqual(onChain);
+    } finally {
+      await fleet.stop();
+    }
   }, 120_000);
 
   it("a server killed with kill -9 mid-call never lets the fleet pass the cap, and the store never counts less than the chain shows", async () => {
