@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { Agent, request as undiciRequest, errors as undiciErrors } from "undici";
+import type { Agent } from "undici";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import { isPrivateAddress } from "../policy/privateAddress.js";
 import { guardedLookup, privateAddressError } from "./guardedLookup.js";
@@ -27,20 +27,30 @@ export interface HttpClient {
 
 const MAX_REDIRECTS = 5;
 
+type Undici = typeof import("undici");
+let undiciModule: Promise<Undici> | undefined;
+/** undici is loaded on the first request, not at start-up: it is a hundred-odd modules an idle server never needs. */
+function loadUndici(): Promise<Undici> {
+  return (undiciModule ??= import("undici"));
+}
+
 /** One HTTP client per server: keep-alive connections reused across calls. */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const dispatcher = new Agent({
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connect: { timeout: options.timeoutMs, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) },
-  });
+  let dispatcher: Agent | undefined;
+  let undici: Undici | undefined;
 
   async function sendOnce(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     const url = new URL(request.url);
     options.assertUrlAllowed(url);
     if (!options.allowPrivate) refuseLiteralPrivateHost(url);
+    undici ??= await loadUndici();
+    dispatcher ??= new undici.Agent({
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: options.timeoutMs, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) },
+    });
     const headers = { "user-agent": options.userAgent, ...request.headers };
-    const response = await undiciRequest(url, {
+    const response = await undici.request(url, {
       method: request.method,
       headers,
       body: request.body,
@@ -77,10 +87,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           current = redirectRequest(current, response.status, new URL(location, current.url));
         }
       } catch (error) {
-        throw toHttpError(error, request.url, options.timeoutMs, timeout.aborted);
+        throw toHttpError(error, request.url, options.timeoutMs, timeout.aborted, undici?.errors);
       }
     },
-    close: () => dispatcher.close(),
+    close: async () => {
+      await dispatcher?.close();
+    },
   };
 }
 
@@ -130,15 +142,16 @@ async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown },
   return Buffer.concat(chunks);
 }
 
-function toHttpError(error: unknown, url: string, timeoutMs: number, timedOut: boolean): CodedError {
+function toHttpError(error: unknown, url: string, timeoutMs: number, timedOut: boolean, undiciErrors: Undici["errors"] | undefined): CodedError {
   if (isCodedError(error)) return error;
   const cause = (error as { cause?: unknown }).cause;
   if (isCodedError(cause)) return cause;
   if (
     timedOut ||
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError ||
-    error instanceof undiciErrors.ConnectTimeoutError
+    (undiciErrors &&
+      (error instanceof undiciErrors.HeadersTimeoutError ||
+        error instanceof undiciErrors.BodyTimeoutError ||
+        error instanceof undiciErrors.ConnectTimeoutError))
   ) {
     return new CodedError(
       ErrorCode.HTTP_ERROR,
@@ -146,7 +159,7 @@ function toHttpError(error: unknown, url: string, timeoutMs: number, timedOut: b
       { url, reason: "timeout" },
     );
   }
-  if (error instanceof undiciErrors.HeadersOverflowError) {
+  if (undiciErrors && error instanceof undiciErrors.HeadersOverflowError) {
     return new CodedError(ErrorCode.HTTP_ERROR, `${url} sent response headers larger than this client accepts; not read. The server is misbehaving.`, {
       url,
       reason: "headers-overflow",

@@ -74,7 +74,7 @@ export async function sendPaid(
   return { kind: "paid", response: paid, payment: receipt };
 }
 
-/** The receipt after a paid answer: what the server reports, checked on-chain when enabled. *//** The receipt after a paid answer: what the server reports, checked on-chain when enabled. */
+/** The receipt after a paid answer: what the server reports, checked on-chain when enabled. */
 async function settle(
   rt: Runtime,
   paid: HttpResponse,
