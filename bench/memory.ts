@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Rig } from "../test/rig/index.js";
-import { PAID_PRICE_ATOMIC, benchConfig, envInt, paidReceipt, rssMb, startServer, tempDir, type BenchSession } from "./harness.js";
+import { BEFORE_ENTRY, PAID_PRICE_ATOMIC, beforeLabel, benchConfig, envInt, paidReceipt, rssMb, startServer, tempDir, type BenchSession } from "./harness.js";
 import { mean, type Row, type ScenarioResult } from "./stats.js";
 
 const NAME = "memory";
@@ -20,13 +20,20 @@ const CAPPED_HEAP_MB = 64;
  */
 export async function memory(rig: Rig): Promise<ScenarioResult> {
   const calls = envInt("BENCH_MEMORY_CALLS", 1000);
-  const start = async (nodeArgs: string[]) => {
+  const start = async (nodeArgs: string[], entry?: string) => {
     const wallet = await rig.newWallet(PAID_PRICE_ATOMIC * BigInt(calls + 10));
-    return startServer({ config: benchConfig(rig, join(tempDir("s4"), "ledger.jsonl"), { verifySettlement: false }), privateKey: wallet.privateKey, nodeArgs });
+    return startServer({
+      config: benchConfig(rig, join(tempDir("s4"), "ledger.jsonl"), { verifySettlement: false }),
+      privateKey: wallet.privateKey,
+      nodeArgs,
+      ...(entry ? { entry } : {}),
+    });
   };
   const servers = [
     { label: "default", session: await start([]), series: [] as { calls: number; rss: number }[], hwm: 0 },
     { label: `--max-old-space-size=${CAPPED_HEAP_MB}`, session: await start([`--max-old-space-size=${CAPPED_HEAP_MB}`]), series: [] as { calls: number; rss: number }[], hwm: 0 },
+    // An earlier revision's build, default flags, alternated with the others (BENCH_BEFORE_ENTRY).
+    ...(BEFORE_ENTRY ? [{ label: beforeLabel(), session: await start([], BEFORE_ENTRY), series: [] as { calls: number; rss: number }[], hwm: 0 }] : []),
   ];
   const sample = (s: (typeof servers)[number], done: number) => {
     const m = rssMb(s.session.pid);
@@ -81,6 +88,6 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
     );
     notes.push(`Memory, ${s.label}: RSS (MB) by paid calls done: ${s.series.map((p) => `${p.calls}: ${p.rss.toFixed(1)}`).join(", ")}. Peak VmHWM ${s.hwm.toFixed(1)} MB. Verdict: ${plateau}.`);
   }
-  notes.push(`Memory: ${done} calls per server in ${seconds.toFixed(0)} s, alternated between the two servers, one caller, verifySettlement off; the pay-once cache keeps up to 256 responses.`);
+  notes.push(`Memory: ${done} calls per server in ${seconds.toFixed(0)} s, alternated between the servers, one caller, verifySettlement off; the pay-once cache keeps up to 256 responses.`);
   return { rows, notes };
 }

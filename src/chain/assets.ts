@@ -1,4 +1,5 @@
-import { getAddress, isAddress, type Address } from "viem";
+import type { Address } from "viem";
+import { getAddress, isAddress } from "viem/utils";
 import type { Config } from "../config/schema.js";
 import { parseUsd } from "../money.js";
 

@@ -1,9 +1,12 @@
-import { createPublicClient, http, type PublicClient } from "viem";
+import type { PublicClient } from "viem";
 import { findNetwork } from "./networks.js";
 
-/** One viem client per network, made on first use: nothing touches an RPC at start-up. */
+/** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
+export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "getTransaction" | "getTransactionReceipt" | "waitForTransactionReceipt">;
+
+/** One viem client per network, made on first use: nothing touches an RPC (or loads viem's client) at start-up. */
 export class PublicClients {
-  private readonly clients = new Map<string, PublicClient>();
+  private readonly clients = new Map<string, Promise<PublicClient>>();
 
   constructor(
     private readonly rpcOverrides: Record<string, string>,
@@ -14,15 +17,32 @@ export class PublicClients {
     return this.rpcOverrides[network] ?? findNetwork(network)?.defaultRpc;
   }
 
-  get(network: string): PublicClient {
+  get(network: string): ChainReader {
+    const url = this.rpcUrl(network);
+    if (!url) throw new Error(`no RPC URL for ${network}; set rpc["${network}"] in the config`);
+    const call =
+      <K extends keyof ChainReader>(name: K) =>
+      async (...args: unknown[]) =>
+        ((await this.client(network, url))[name] as (...a: unknown[]) => unknown)(...args);
+    return {
+      readContract: call("readContract") as ChainReader["readContract"],
+      getChainId: call("getChainId") as ChainReader["getChainId"],
+      getTransaction: call("getTransaction") as ChainReader["getTransaction"],
+      getTransactionReceipt: call("getTransactionReceipt") as ChainReader["getTransactionReceipt"],
+      waitForTransactionReceipt: call("waitForTransactionReceipt") as ChainReader["waitForTransactionReceipt"],
+    };
+  }
+
+  private client(network: string, url: string): Promise<PublicClient> {
     let client = this.clients.get(network);
     if (!client) {
-      const url = this.rpcUrl(network);
-      if (!url) throw new Error(`no RPC URL for ${network}; set rpc["${network}"] in the config`);
-      client = createPublicClient({
-        chain: findNetwork(network)?.viemChain,
-        transport: http(url, { timeout: this.timeoutMs, retryCount: 1 }),
-      }) as PublicClient;
+      client = import("viem").then(
+        ({ createPublicClient, http }) =>
+          createPublicClient({
+            chain: findNetwork(network)?.viemChain,
+            transport: http(url, { timeout: this.timeoutMs, retryCount: 1 }),
+          }) as PublicClient,
+      );
       this.clients.set(network, client);
     }
     return client;

@@ -1,5 +1,19 @@
-import { erc20Abi, getAddress, parseEventLogs, type Hex } from "viem";
+import type { Hex } from "viem";
+import { getAddress, parseEventLogs } from "viem/utils";
 import type { PublicClients } from "./publicClients.js";
+
+/** The ERC-20 Transfer event (viem's erc20Abi lives in its root entry point, which start-up does not load). */
+const transferEventAbi = [
+  {
+    type: "event",
+    name: "Transfer",
+    inputs: [
+      { indexed: true, name: "from", type: "address" },
+      { indexed: true, name: "to", type: "address" },
+      { indexed: false, name: "value", type: "uint256" },
+    ],
+  },
+] as const;
 
 export interface ExpectedTransfer {
   network: string;
@@ -42,7 +56,7 @@ export async function verifySettlementOnChain(
   const asset = getAddress(expected.asset);
   const from = getAddress(expected.from);
   const to = getAddress(expected.to);
-  const transfers = parseEventLogs({ abi: erc20Abi, eventName: "Transfer", logs: receipt.logs });
+  const transfers = parseEventLogs({ abi: transferEventAbi, eventName: "Transfer", logs: receipt.logs });
   const match = transfers.find(
     (t) => getAddress(t.address) === asset && t.args.from === from && t.args.to === to && t.args.value === expected.amount,
   );

@@ -1,6 +1,4 @@
-import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { ExactEvmSchemeV1 } from "@x402/evm/exact/v1/client";
-import { getAddress, isAddress } from "viem";
+import { getAddress, isAddress } from "viem/utils";
 import { findNetwork } from "../../chain/networks.js";
 import type { PaymentScheme, SignedPayment, SignPaymentInput } from "../types.js";
 import { signingWindowSeconds } from "./signingWindow.js";
@@ -10,7 +8,8 @@ import { signingWindowSeconds } from "./signingWindow.js";
  * The signature itself is made by the official @x402/evm client schemes; this module
  * decides exactly what they sign: the amount that was reserved, our own record of the
  * token's domain, a bounded validity window. Nothing the server sent is passed through
- * unchecked.
+ * unchecked. @x402/evm (and with it viem's root entry point) is loaded on the first
+ * signature, not at start-up.
  */
 export const exactEvmScheme: PaymentScheme = {
   label: "exact on EVM",
@@ -50,10 +49,12 @@ export const exactEvmScheme: PaymentScheme = {
         mimeType: "",
         outputSchema: {},
       };
+      const { ExactEvmSchemeV1 } = await import("@x402/evm/exact/v1/client");
       const signed = await new ExactEvmSchemeV1(account).createPaymentPayload(1, requirements as never);
       return { payload: { ...signed }, payer: account.address, validBefore: signedAt + window, nonce: nonceOf(signed.payload) };
     }
     const requirements = { ...common, network: network.caip2, amount: option.amount.toString() };
+    const { ExactEvmScheme } = await import("@x402/evm/exact/client");
     const signed = await new ExactEvmScheme(account).createPaymentPayload(2, requirements);
     return {
       payload: {
