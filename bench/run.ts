@@ -1,14 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { startRig, type Rig } from "../test/rig/index.js";
 import { coldStart } from "./coldStart.js";
 import { fastPath } from "./fastPath.js";
+import { FLEET_SCENARIOS, extractFleetSection, fleetSection, withFleetSection } from "./fleetSection.js";
+import { fleetThroughput } from "./fleetThroughput.js";
 import { SERVER_ENTRY, beforeLabel } from "./harness.js";
+import { httpVsStdio } from "./httpVsStdio.js";
 import { ledgerScale } from "./ledgerScale.js";
 import { memory } from "./memory.js";
 import { paidCallOverhead } from "./paidCallOverhead.js";
+import { redisReservations } from "./redisReservations.js";
 import { formatTable, type Row, type ScenarioResult } from "./stats.js";
 import { throughput } from "./throughput.js";
 
@@ -17,7 +21,12 @@ import { throughput } from "./throughput.js";
  * and writes bench/RESULTS.md. Sizes: BENCH_N (paid calls per variant, default 60),
  * BENCH_SECONDS (throughput duration, default 30), BENCH_MEMORY_CALLS (default 1000),
  * BENCH_CPU_PROF=<dir> (profile the server of paidCallOverhead). RESULTS.md is written by a
- * run of every scenario (or with BENCH_WRITE_RESULTS=1).
+ * run of every scenario (or with BENCH_WRITE_RESULTS=1). The fleet scenarios of issue 9
+ * (`npm run bench -- fleet` runs the three) have their own section of RESULTS.md, written by
+ * a run of all three and kept as it is by a run of the others; their sizes: BENCH_N
+ * (httpVsStdio, at least 30), BENCH_REDIS_SECONDS (15) and BENCH_REDIS_INFLIGHT (4 per
+ * process) for redisReservations, BENCH_SECONDS (fleetThroughput: 20 by default) and
+ * BENCH_FLEET_AGENTS (16).
  */
 const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   paidCallOverhead,
@@ -26,12 +35,19 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   memory,
   ledgerScale: () => ledgerScale(),
   throughput,
+  httpVsStdio,
+  redisReservations: () => redisReservations(),
+  fleetThroughput,
 };
+/** Names that stand for several scenarios on the command line. */
+const GROUPS: Record<string, readonly string[]> = { fleet: FLEET_SCENARIOS };
+const isFleet = (name: string) => (FLEET_SCENARIOS as readonly string[]).includes(name);
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const argv = args.flatMap((name) => GROUPS[name] ?? [name]);
   const unknown = argv.filter((name) => !Object.hasOwn(SCENARIOS, name));
   if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}\n`);
+    process.stderr.write(`bench: unknown scenario(s) ${unknown.join(", ")}; known: ${[...Object.keys(SCENARIOS), ...Object.keys(GROUPS)].join(", ")}\n`);
     return 2;
   }
   if (!existsSync(SERVER_ENTRY)) {
@@ -45,18 +61,19 @@ async function main(argv: string[]): Promise<number> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const failures: string[] = [];
+  const fleet = { rows: [] as Row[], notes: [] as string[], failures: [] as string[] };
   try {
     for (const name of names) {
       const t = Date.now();
       process.stderr.write(`bench: ${name}…\n`);
       try {
         const result = await SCENARIOS[name]!(rig);
-        rows.push(...result.rows);
-        notes.push(...result.notes);
+        (isFleet(name) ? fleet.rows : rows).push(...result.rows);
+        (isFleet(name) ? fleet.notes : notes).push(...result.notes);
         process.stderr.write(`${formatTable(result.rows)}\n`);
       } catch (error) {
         const message = `${name} failed: ${(error as Error).stack ?? String(error)}`;
-        failures.push(message);
+        (isFleet(name) ? fleet.failures : failures).push(message);
         process.stderr.write(`bench: ${message}\n`);
       }
       process.stderr.write(`bench: ${name} took ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
@@ -65,15 +82,30 @@ async function main(argv: string[]): Promise<number> {
     await rig.stop();
   }
 
-  const table = formatTable(rows);
+  const table = formatTable([...rows, ...fleet.rows]);
   process.stdout.write(`${table}\n`);
-  // A partial run prints its table but keeps the full run's RESULTS.md, unless asked.
-  if (argv.length === 0 || process.env.BENCH_WRITE_RESULTS === "1") writeResults({ started, revision, names, argv, table, notes, failures, rows });
-  else process.stderr.write("bench: partial run; bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n");
-  return failures.length > 0 ? 1 : 0;
+  // A partial run prints its table but keeps the full run's RESULTS.md, unless asked; the
+  // fleet section is rewritten by a run of all the fleet scenarios.
+  const asked = process.env.BENCH_WRITE_RESULTS === "1";
+  const mainNames = names.filter((name) => !isFleet(name));
+  const fleetNames = names.filter(isFleet);
+  const writeMain = mainNames.length > 0 && (argv.length === 0 || asked);
+  const writeFleet = fleetNames.length > 0 && (FLEET_SCENARIOS.every((name) => fleetNames.includes(name)) || asked);
+  if (writeMain || writeFleet) {
+    const path = resolve(import.meta.dirname, "RESULTS.md");
+    const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
+    const context = { started, revision, argv: args };
+    let text = writeMain ? resultsText({ ...context, names: mainNames, table: formatTable(rows), notes, failures }) : previous;
+    text = withFleetSection(text, writeFleet ? fleetSection({ machine: machineLines({ ...context, names: fleetNames }), ...fleet }) : extractFleetSection(previous));
+    writeFileSync(path, text);
+  }
+  if (!writeMain && mainNames.length > 0) process.stderr.write("bench: partial run; bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n");
+  if (!writeFleet && fleetNames.length > 0) process.stderr.write("bench: not every fleet scenario ran; the fleet section of bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n");
+  return failures.length + fleet.failures.length > 0 ? 1 : 0;
 }
 
-function writeResults(r: { started: Date; revision: string; names: string[]; argv: string[]; table: string; notes: string[]; failures: string[]; rows: Row[] }): void {
+/** How a run was made: date, machine, revision, the command that repeats it, its scenarios. */
+function machineLines(r: { started: Date; revision: string; names: string[]; argv: string[] }): string[] {
   const env = Object.keys(process.env)
     .filter((k) => k.startsWith("BENCH_") && k !== "BENCH_WRITE_RESULTS" && process.env[k])
     .sort()
@@ -81,14 +113,18 @@ function writeResults(r: { started: Date; revision: string; names: string[]; arg
     .join("");
   const command = `${env}npm run bench${r.argv.length > 0 ? ` -- ${r.argv.join(" ")}` : ""}`;
   const cpu = cpus();
-  const machine = [
+  return [
     `- date: ${r.started.toISOString()}`,
     `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform} ${process.arch}`,
     `- Node ${process.version}; commit ${r.revision}`,
     `- reproduce: \`${command}\``,
     `- scenarios: ${r.names.join(", ")}`,
   ];
-  const text = [
+}
+
+function resultsText(r: { started: Date; revision: string; names: string[]; argv: string[]; table: string; notes: string[]; failures: string[] }): string {
+  const machine = machineLines(r);
+  return [
     "# Benchmarks",
     "",
     "Everything runs on loopback against the local rig (anvil + test USDC + the official x402 v2 server with its in-process facilitator). " +
@@ -105,7 +141,6 @@ function writeResults(r: { started: Date; revision: string; names: string[]; arg
     ...(r.failures.length > 0 ? ["", "## Failures", "", ...r.failures.map((f) => "```\n" + f + "\n```")] : []),
     "",
   ].join("\n");
-  writeFileSync(resolve(import.meta.dirname, "RESULTS.md"), text);
 }
 
 /** The revision the run measured: HEAD at its start, and the src/ files that differed from it. */
