@@ -36,11 +36,19 @@ describe("crash safety", () => {
       budget: { perCall: "0.10", perSession: "100", perDay: "100" },
       ledger,
     };
+    // How long a whole paid call takes in a fresh process on this machine right now (modules
+    // load lazily on the first payment), so the kills spread over all of its phases.
+    const calibration = await startMcp({ config, env: { X402_PRIVATE_KEY: wallet.privateKey } });
+    const started = performance.now();
+    await calibration.call("paid_fetch", { url: `${rig.v2.url}/paid` });
+    const callMs = performance.now() - started;
+    await calibration.close();
+
     const delays: number[] = [];
     for (let i = 0; i < KILLS; i++) {
       const mcp = await startMcp({ config, env: { X402_PRIVATE_KEY: wallet.privateKey } });
       const call = mcp.call("paid_fetch", { url: `${i % 2 ? rig.v1.url : rig.v2.url}/paid` }).catch(() => null);
-      const delay = Math.floor(Math.random() * 450);
+      const delay = Math.floor(Math.random() * callMs * 1.2);
       delays.push(delay);
       await new Promise((resolve) => setTimeout(resolve, delay));
       process.kill(mcp.pid!, "SIGKILL");
@@ -68,7 +76,7 @@ describe("crash safety", () => {
       expect(unaccounted).toEqual([]);
       expect(BigInt(used.length) * 10_000n).toBe(paidOnChain);
       // Evidence the kills landed on both sides of the payment, not all before it.
-      console.error(`crash safety: ${KILLS} kills at ${delays.join(",")} ms; ${used.length} settled on-chain; ${signedNonces.size} signed in the ledger; 0 lost`);
+      console.error(`crash safety: a paid call takes ${Math.round(callMs)} ms; ${KILLS} kills at ${delays.join(",")} ms; ${used.length} settled on-chain; ${signedNonces.size} signed in the ledger; 0 lost`);
       expect(used.length).toBeGreaterThan(0);
       expect(signedNonces.size).toBeGreaterThan(used.length - 1);
     } finally {
