@@ -83,14 +83,18 @@ export class LedgerFile {
   }
 
   /**
-   * Appends and flushes to disk before returning (a payment header is sent only after
-   * this); returns the number of bytes written.
+   * Appends without waiting for the disk: other processes read it from the page cache at
+   * once; `sync` makes it durable. Returns the number of bytes written.
    */
   async append(events: LedgerEvent[], startOnNewLine: boolean): Promise<number> {
     const text = Buffer.from((startOnNewLine ? "\n" : "") + events.map((e) => JSON.stringify(e)).join("\n") + "\n", "utf8");
     await this.handle.appendFile(text);
-    await this.handle.datasync();
     return text.length;
+  }
+
+  /** Flushes every append so far to disk (they survive a power loss, not only a crash). */
+  sync(): Promise<void> {
+    return this.handle.datasync();
   }
 
   close(): Promise<void> {

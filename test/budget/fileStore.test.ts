@@ -1,7 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it, vi } from "vitest";
 import { FileBudgetStore } from "../../src/budget/fileStore.js";
 import { LedgerFile } from "../../src/budget/ledgerFile.js";
 import type { BudgetLimits, ReserveRequest } from "../../src/budget/types.js";
@@ -155,6 +156,86 @@ describe("FileBudgetStore", () => {
     expect((await store.history({ limit: 10, sinceMs: 0, host: undefined, agent: "alice" })).map((h) => h.meta.agent)).toEqual(["alice", "alice"]);
     expect(await store.history({ limit: 10, sinceMs: 0, host: undefined, agent: "bob" })).toHaveLength(1);
     expect((await store.usage({ sessionId: "s1", hostPatterns: [], agent: "alice" })).agentDay).toBe(20_000n);
+    await store.close();
+  });
+
+  it("sees another process's reservation in usage() as soon as it is written", async () => {
+    const path = ledgerPath();
+    const a = await FileBudgetStore.open(path, recordingLogger());
+    const b = await FileBudgetStore.open(path, recordingLogger());
+    expect((await a.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(0n);
+    await b.reserve(request(10_000n));
+    expect((await a.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(10_000n);
+    await a.close();
+    await b.close();
+  });
+
+  it("puts a signature and an outcome on disk before they resolve; a reservation or release waits for no disk", async () => {
+    const path = ledgerPath();
+    const store = await FileBudgetStore.open(path, recordingLogger());
+    const onDisk: string[][] = [];
+    const realSync = LedgerFile.prototype.sync;
+    const sync = vi.spyOn(LedgerFile.prototype, "sync").mockImplementation(async function (this: LedgerFile) {
+      await realSync.call(this);
+      onDisk.push(readFileSync(path, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line).type));
+    });
+    try {
+      const kept = await store.reserve(request(10_000n));
+      const released = await store.reserve(request(10_000n));
+      await store.release(released);
+      expect(sync).not.toHaveBeenCalled();
+      await store.recordSigned(kept, { payer: "0xC", validBefore: 1, nonce: undefined });
+      expect(sync).toHaveBeenCalledTimes(1);
+      await store.commit(kept, { status: "verified", receipt: receipt("verified") });
+      expect(sync).toHaveBeenCalledTimes(2);
+      // Each sync ran after its line was written, so it is what made that line durable.
+      expect(onDisk.map((types) => types.at(-1))).toEqual(["sign", "outcome"]);
+    } finally {
+      sync.mockRestore();
+    }
+    const types = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line).type);
+    expect(types).toEqual(["reserve", "reserve", "release", "sign", "outcome"]);
+    await store.close();
+  });
+
+  it("runs operations queued together under one lock with one sync (group commit), each with its own result", async () => {
+    const store = await FileBudgetStore.open(ledgerPath(), recordingLogger());
+    const reservations = await Promise.all(Array.from({ length: 5 }, () => store.reserve(request(10_000n))));
+    const sync = vi.spyOn(LedgerFile.prototype, "sync");
+    try {
+      const signed = reservations.map((r) => store.recordSigned(r, { payer: "0xC", validBefore: 1, nonce: undefined }));
+      const refused = store.reserve(request(10_000n));
+      await Promise.all(signed);
+      await expect(refused).rejects.toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+      // Five signatures made durable by fewer syncs than five: they shared batches.
+      expect(sync.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(sync.mock.calls.length).toBeLessThan(5);
+    } finally {
+      sync.mockRestore();
+    }
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(50_000n);
+    await store.close();
+  });
+
+  it("waits while another process holds the lock, and takes over a lock left by a dead one once it is stale", async () => {
+    const path = ledgerPath();
+    const store = await FileBudgetStore.open(path, recordingLogger());
+    mkdirSync(`${path}.lock`);
+    let done = false;
+    const waiting = store.reserve(request(10_000n)).then((r) => {
+      done = true;
+      return r;
+    });
+    await sleep(300);
+    expect(done).toBe(false);
+    rmdirSync(`${path}.lock`);
+    await expect(waiting).resolves.toMatchObject({ usdMicros: 10_000n });
+
+    // A holder killed with -9 never removes its lock; its last refresh is what makes it stale.
+    mkdirSync(`${path}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(`${path}.lock`, longAgo, longAgo);
+    await expect(store.reserve(request(10_000n))).resolves.toMatchObject({ usdMicros: 10_000n });
     await store.close();
   });
 
