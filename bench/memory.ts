@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Rig } from "../test/rig/index.js";
 import { BEFORE_ENTRY, PAID_PRICE_ATOMIC, beforeLabel, benchConfig, envInt, paidReceipt, rssMb, startServer, tempDir, type BenchSession } from "./harness.js";
@@ -7,16 +8,20 @@ const NAME = "memory";
 const SAMPLE_EVERY = 100;
 const TARGET_MB = 120;
 const MAX_SECONDS = 900;
-/** Old-space limit of the second server: if it serves every call, the live heap fits in it. */
+/** Old-space limit of the third server: if it serves every call, the live heap fits in it. */
 const CAPPED_HEAP_MB = 64;
+/** The node flags the MCP Bundle starts the server with (manifest.json: every arg before the entry point). */
+const BUNDLE_FLAGS: string[] = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8")).server.mcp_config.args.slice(0, -1);
 
 /**
  * RSS of the server over 1 000 paid calls (distinct URLs, so each one pays; no on-chain
  * check, for speed), sampled every 100 calls. The first sample, after one call, is the
- * baseline of the same process. A second server, alternated call by call, runs with
- * --max-old-space-size=64: V8 grows its heap lazily while memory is plentiful, so RSS alone
- * cannot tell garbage from a leak; a server that serves all the calls under a 64 MB old
- * space (and stays flat) shows the live set does not grow with the call count.
+ * baseline of the same process. A second server, alternated call by call, runs with the
+ * flags of the MCP Bundle (a young generation of at most 2 MB per semi-space instead of
+ * 16: most of the default's RSS above the live set is young-generation space). A third runs
+ * with --max-old-space-size=64: V8 grows its heap lazily while memory is plentiful, so RSS
+ * alone cannot tell garbage from a leak; a server that serves all the calls under a 64 MB
+ * old space (and stays flat) shows the live set does not grow with the call count.
  */
 export async function memory(rig: Rig): Promise<ScenarioResult> {
   const calls = envInt("BENCH_MEMORY_CALLS", 1000);
@@ -31,6 +36,7 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
   };
   const servers = [
     { label: "default", session: await start([]), series: [] as { calls: number; rss: number }[], hwm: 0 },
+    { label: `as the .mcpb runs it (${BUNDLE_FLAGS.join(" ")})`, session: await start(BUNDLE_FLAGS), series: [] as { calls: number; rss: number }[], hwm: 0 },
     { label: `--max-old-space-size=${CAPPED_HEAP_MB}`, session: await start([`--max-old-space-size=${CAPPED_HEAP_MB}`]), series: [] as { calls: number; rss: number }[], hwm: 0 },
     // An earlier revision's build, default flags, alternated with the others (BENCH_BEFORE_ENTRY).
     ...(BEFORE_ENTRY ? [{ label: beforeLabel(), session: await start([], BEFORE_ENTRY), series: [] as { calls: number; rss: number }[], hwm: 0 }] : []),

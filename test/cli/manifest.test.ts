@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,7 +46,15 @@ describe("manifest.json (MCP Bundle)", () => {
     expect(manifest.server.entry_point).toBe("dist/index.js");
     expect(existsSync(join(ROOT, manifest.server.entry_point))).toBe(true);
     expect(manifest.server.mcp_config.command).toBe("node");
-    expect(manifest.server.mcp_config.args).toEqual([`\${__dirname}/${manifest.server.entry_point}`]);
+    expect(manifest.server.mcp_config.args.at(-1)).toBe(`\${__dirname}/${manifest.server.entry_point}`);
+  });
+
+  it("passes node only flags this node accepts (a smaller young generation: see bench/RESULTS.md, memory)", () => {
+    const flags = manifest.server.mcp_config.args.slice(0, -1);
+    expect(flags).toEqual(["--max-semi-space-size=2"]);
+    const run = spawnSync(process.execPath, [...flags, "-e", "0"], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
 
   it("maps each user_config entry to an env variable the code reads", () => {
