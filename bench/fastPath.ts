@@ -7,11 +7,12 @@ import {
   officialFetch,
   officialPaidGet,
   paidReceipt,
+  startOfficialClientProcess,
   startServer,
   tempDir,
   type BenchSession,
 } from "./harness.js";
-import { latencyRow, nowMs, rotation, type ScenarioResult } from "./stats.js";
+import { latencyRow, rotation, timed, type ScenarioResult } from "./stats.js";
 
 const NAME = "repeat call, fast path";
 /** Added per request by the rig's v2 server: the issue's 20 ms, and a far server for the trend. */
@@ -28,13 +29,20 @@ const MAX_SECONDS = 600;
  * signs up front and pays on the first request (one round trip); the official client always
  * probes first (two). The pay-once cache is off (`payOnceSeconds: 0`) so the same URL pays
  * every time. The rig's v2 server adds 20 ms per request (and 100 ms in a second pass, to
- * show how the ratio falls as the network, not the settlement, dominates).
+ * show how the ratio falls as the network, not the settlement, dominates). The baseline is
+ * the official client in its own process (see paidCallOverhead.ts), with the in-process
+ * one beside it.
  */
 export async function fastPath(rig: Rig): Promise<ScenarioResult> {
   const n = envInt("BENCH_N", 60);
   const url = `${rig.v2.url}/paid`;
   const funding = PAID_PRICE_ATOMIC * BigInt(2 * LATENCIES_MS.length * (n + WARMUP + 10));
-  const [wFast, wNormal, wOfficial] = await Promise.all([rig.newWallet(funding), rig.newWallet(funding), rig.newWallet(funding)]);
+  const [wFast, wNormal, wOfficial, wOfficialOwn] = await Promise.all([
+    rig.newWallet(funding),
+    rig.newWallet(funding),
+    rig.newWallet(funding),
+    rig.newWallet(funding),
+  ]);
   const config = (fast: boolean) =>
     benchConfig(rig, join(tempDir("s2"), "ledger.jsonl"), { fastPath: fast, content: { payOnceSeconds: 0 } });
 
@@ -51,6 +59,7 @@ export async function fastPath(rig: Rig): Promise<ScenarioResult> {
   }
   const normal = await startServer({ config: config(false), privateKey: wNormal!.privateKey });
   const official = officialFetch(wOfficial!);
+  const officialOwn = await startOfficialClientProcess(wOfficialOwn!);
   const notes: string[] = [];
 
   const rows: ScenarioResult["rows"] = [];
@@ -58,8 +67,9 @@ export async function fastPath(rig: Rig): Promise<ScenarioResult> {
   try {
     for (const latency of LATENCIES_MS) {
       rig.v2.setLatencyMs(latency);
-      const variants = [
-        { name: "official @x402/fetch", run: () => officialPaidGet(official, url), samples: [] as number[] },
+      const variants: { name: string; run: () => Promise<number | void>; samples: number[] }[] = [
+        { name: "official @x402/fetch, own process", run: () => officialOwn.paidGet(url), samples: [] as number[] },
+        { name: "official @x402/fetch, in the rig's process", run: () => officialPaidGet(official, url), samples: [] as number[] },
         { name: "ours, fastPath on", run: async () => void paidReceipt(await fast.call("paid_fetch", { url })), samples: [] as number[] },
         { name: "ours, fastPath off", run: async () => void paidReceipt(await normal.call("paid_fetch", { url })), samples: [] as number[] },
       ];
@@ -68,9 +78,7 @@ export async function fastPath(rig: Rig): Promise<ScenarioResult> {
       const deadline = Date.now() + MAX_SECONDS * 1000;
       for (let round = 0; round < n && Date.now() < deadline; round++) {
         for (const v of rotation(variants, round)) {
-          const t = nowMs();
-          await v.run();
-          v.samples.push(nowMs() - t);
+          v.samples.push(await timed(v.run));
         }
       }
       calls += WARMUP + 1 + variants[0]!.samples.length;
@@ -78,13 +86,14 @@ export async function fastPath(rig: Rig): Promise<ScenarioResult> {
       const base = { variant: variants[0]!.name, samples: variants[0]!.samples };
       rows.push(
         latencyRow(scenario, variants[0]!.name, variants[0]!.samples, { note: `+${latency} ms per request on the server` }),
-        latencyRow(scenario, variants[1]!.name, variants[1]!.samples, { base, target: latency === 20 ? { ratio: 0.6 } : undefined }),
-        latencyRow(scenario, variants[2]!.name, variants[2]!.samples, { base, note: "reference: probe first" }),
+        latencyRow(scenario, variants[1]!.name, variants[1]!.samples, { base, note: "reference" }),
+        latencyRow(scenario, variants[2]!.name, variants[2]!.samples, { base, target: latency === 20 ? { ratio: 0.6 } : undefined }),
+        latencyRow(scenario, variants[3]!.name, variants[3]!.samples, { base, note: "reference: probe first" }),
       );
     }
   } finally {
     rig.v2.setLatencyMs(0);
-    await Promise.all([fast.close(), normal.close()]);
+    await Promise.all([fast.close(), normal.close(), officialOwn.close()]);
   }
 
   const paid = funding - (await rig.balanceOf(wFast!.address));

@@ -2,12 +2,10 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { registerExactEvmScheme } from "@x402/evm/exact/client";
-import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
-import { privateKeyToAccount } from "viem/accounts";
 import type { ConfigInput } from "../src/config/schema.js";
 import type { Rig, RigWallet } from "../test/rig/index.js";
 
@@ -146,20 +144,49 @@ export function paidReceipt(result: CallToolResult): { status: string; amountAto
   return out.payment;
 }
 
-/** The official client, as its README wires it: @x402/fetch + the exact EVM scheme. */
-export function officialFetch(wallet: RigWallet): typeof fetch {
-  const client = new x402Client();
-  registerExactEvmScheme(client, { signer: privateKeyToAccount(wallet.privateKey) });
-  return wrapFetchWithPayment(fetch, client);
+export { officialFetch, officialPaidGet } from "./officialClient.js";
+
+export interface OfficialClientProcess {
+  /** One paid GET; resolves to its duration in ms, measured inside the client's process. */
+  paidGet(url: string): Promise<number>;
+  close(): Promise<void>;
 }
 
-/** One paid GET with the official client; throws unless it paid and got the content. */
-export async function officialPaidGet(pay: typeof fetch, url: string): Promise<void> {
-  const res = await pay(url);
-  await res.arrayBuffer();
-  if (res.status !== 200 || !res.headers.get("PAYMENT-RESPONSE")) {
-    throw new Error(`bench: the official client got HTTP ${res.status} for ${url}`);
-  }
+/**
+ * The official client in its own process. Its in-process use shares an event loop with the
+ * rig's x402 server, so each request is answered without a process switch, which no agent
+ * gets: an agent, like our MCP server, is a process of its own.
+ */
+export async function startOfficialClientProcess(wallet: RigWallet): Promise<OfficialClientProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "officialClientWorker.ts")], {
+    env: { PATH: process.env.PATH ?? "", BENCH_OFFICIAL_KEY: wallet.privateKey },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-5_000);
+  });
+  const waiting: { resolve: (ms: number) => void; reject: (error: Error) => void }[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    const answer = JSON.parse(line) as { ms?: number; error?: string };
+    const next = waiting.shift();
+    if (answer.ms !== undefined) next?.resolve(answer.ms);
+    else next?.reject(new Error(answer.error ?? "bench: the official client process answered nothing"));
+  });
+  child.on("exit", (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`bench: the official client process exited (${code}): ${stderr.trim()}`));
+  });
+  return {
+    paidGet: (url) =>
+      new Promise<number>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${url}\n`);
+      }),
+    close: async () => {
+      child.stdin.end();
+      if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
+    },
+  };
 }
 
 /** Resident set size of a process, MB, from /proc (Linux). */

@@ -8,6 +8,13 @@ export function nowMs(): number {
   return performance.now();
 }
 
+/** How long `run` took: the time it reports itself (a client timed in its own process), or the time to its end here. */
+export async function timed(run: () => Promise<number | void>): Promise<number> {
+  const started = nowMs();
+  const reported = await run();
+  return typeof reported === "number" ? reported : nowMs() - started;
+}
+
 function sorted(values: readonly number[]): number[] {
   if (values.length === 0) throw new Error("stats: no samples");
   return [...values].sort((a, b) => a - b);
