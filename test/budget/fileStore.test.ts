@@ -7,6 +7,7 @@ import { FileBudgetStore } from "../../src/budget/fileStore.js";
 import { LedgerFile } from "../../src/budget/ledgerFile.js";
 import type { BudgetLimits, ReserveRequest } from "../../src/budget/types.js";
 import type { Logger } from "../../src/log.js";
+import { receipt } from "./storeContract.js";
 
 const limits: BudgetLimits = { perCall: 100_000n, perSession: 1_000_000n, perDay: 50_000n, hosts: [] };
 
@@ -28,23 +29,6 @@ function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return { lines, log: (level, message) => lines.push(`${level}: ${message}`) };
 }
-
-const receipt = (status: "verified" | "settled") => ({
-  status,
-  amount: "0.01",
-  amountAtomic: "10000",
-  asset: "0xA",
-  symbol: "USDC",
-  network: "eip155:84532",
-  payTo: "0xB",
-  payer: "0xC",
-  transaction: `0x${"1".repeat(64)}`,
-  explorerUrl: null,
-  scheme: "exact",
-  x402Version: 2 as const,
-  resource: "http://api.test/x",
-  paidAt: new Date(0).toISOString(),
-});
 
 describe("FileBudgetStore", () => {
   it("never reserves past the daily cap, even with parallel callers, and releases give back", async () => {
