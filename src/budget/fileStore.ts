@@ -210,7 +210,7 @@ export class FileBudgetStore implements BudgetStore {
     });
   }
 
-  /** The cross-process lock, polled without proper-lockfile's retry schedule (it was a tenth of a paid call's CPU). */
+  /** The cross-process lock, polled here: proper-lockfile built a 2 000-step retry schedule on every lock, a quarter of the store's CPU. */
   private async lock(): Promise<() => Promise<void>> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
