@@ -146,11 +146,12 @@ export class FileBudgetStore implements BudgetStore {
     return this.exclusive(async () => this.window.usage(query, this.now()), false);
   }
 
-  history(query: HistoryQuery): Promise<HistoryEntry[]> {
-    return this.exclusive(async () => {
-      const { events } = await this.file.readTail(this.offset, query.sinceMs);
-      return foldHistory(events, query);
-    }, false);
+  async history(query: HistoryQuery): Promise<HistoryEntry[]> {
+    // The lock only fixes where the ledger ends; the bytes before that never change (append-only),
+    // so a long read holds up no payment, here or in another process.
+    const end = await this.exclusive(async () => this.offset, false);
+    const { events } = await this.file.readTail(end, query.sinceMs);
+    return foldHistory(events, query);
   }
 
   async close(): Promise<void> {

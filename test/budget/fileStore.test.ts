@@ -223,6 +223,28 @@ describe("FileBudgetStore", () => {
     await store.close();
   });
 
+  it("reads a long history without holding the lock: another process reserves meanwhile", async () => {
+    const path = ledgerPath();
+    const now = Date.now();
+    const lines = Array.from({ length: 60_000 }, (_, i) =>
+      JSON.stringify({ type: "reserve", id: `old-${i}`, at: now - 3 * 86_400_000 + i, sessionId: "old", url: "http://api.test/x", host: "api.test", network: "eip155:84532", asset: "0xA", amountAtomic: "1", usdMicros: "1", payTo: "0xB" }),
+    );
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    const reader = await FileBudgetStore.open(path, recordingLogger());
+    const payer = await FileBudgetStore.open(path, recordingLogger());
+    const order: string[] = [];
+    const history = reader.history({ limit: 10, sinceMs: 0, host: undefined }).then((h) => {
+      order.push("history");
+      return h;
+    });
+    const reserved = payer.reserve(request(10_000n)).then(() => order.push("reserve"));
+    const [entries] = await Promise.all([history, reserved]);
+    expect(entries).toHaveLength(10);
+    expect(order).toEqual(["reserve", "history"]);
+    await reader.close();
+    await payer.close();
+  });
+
   it("refuses with BUDGET_STORE_UNAVAILABLE when the ledger cannot be opened", async () => {
     const dir = mkdtempSync(join(tmpdir(), "x402-ledger-"));
     writeFileSync(join(dir, "file"), "");
