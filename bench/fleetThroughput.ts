@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { Redis } from "ioredis";
-import { walletKeys } from "../src/budget/redisStore.js";
+import { walletKeys } from "../src/budget/redisWire.js";
 import type { ConfigInput } from "../src/config/schema.js";
 import { sha256Hex } from "../src/server/agentAuth.js";
 import { connectHttp, startHttpServer, type HttpServerProcess } from "../test/e2e/httpProcess.js";

@@ -3,7 +3,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
-import { walletKeys } from "../src/budget/redisStore.js";
+import { walletKeys } from "../src/budget/redisWire.js";
 import { startRedis, type RedisHandle } from "../test/rig/redis.js";
 import { machineBusyOver, machineCpuMs, pct, processCpuMs } from "./cpuTime.js";
 import { envInt } from "./harness.js";

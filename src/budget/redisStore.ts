@@ -18,6 +18,19 @@ import {
 } from "./redisConnection.js";
 import type { PaymentToImport } from "./paymentsToImport.js";
 import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, USAGE } from "./redisScripts.js";
+import {
+  amount,
+  asArray,
+  beyondExactRange,
+  fieldValue,
+  limit,
+  normalizeHost,
+  normalizePattern,
+  optionalName,
+  previousStreamId,
+  toMicros,
+  walletKeys,
+} from "./redisWire.js";
 import { DAY_MS } from "./spendWindow.js";
 import type {
   BudgetStore,
@@ -40,13 +53,6 @@ export const LEDGER_MAX_EVENTS = 100_000;
 
 /** A session's total is forgotten after this long without a reservation (sessions are per server process). */
 export const SESSION_IDLE_MS = 30 * DAY_MS;
-
-/**
- * Every amount handed to Lua is at most this (2^53 - 1 USD micros, about 9 billion USD), so
- * Lua's doubles hold every total exactly; see redisScripts.ts. A larger limit is clamped to
- * it, which only matters once a wallet has spent 9 billion USD.
- */
-const MAX_EXACT_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
 
 const HISTORY_PAGE = 500;
 
@@ -176,7 +182,7 @@ export class RedisBudgetStore implements BudgetStore {
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
       };
-      const reply = await this.run(SCRIPTS.recordSigned, at, [reservation.id, JSON.stringify(event)]);
+      const reply = await this.runWithEvent(SCRIPTS.recordSigned, event);
       if (reply === "ok") return;
       if (reply !== "gone") throw new Error(`unexpected reply to recordSigned: ${JSON.stringify(reply)}`);
       throw new CodedError(
@@ -198,7 +204,7 @@ export class RedisBudgetStore implements BudgetStore {
         ...(outcome.status === "rejected" ? { reason: outcome.reason } : {}),
         receipt: outcome.receipt,
       };
-      const reply = await this.run(SCRIPTS.commit, at, [reservation.id, JSON.stringify(event)]);
+      const reply = await this.runWithEvent(SCRIPTS.commit, event);
       if (reply === "gone") {
         this.options.logger.log(
           "error",
@@ -215,7 +221,7 @@ export class RedisBudgetStore implements BudgetStore {
     return this.guard("the release", consequence, async () => {
       const at = Math.floor(this.now());
       const event: LedgerEvent = { type: "release", id: reservation.id, at };
-      const reply = await this.run(SCRIPTS.release, at, [reservation.id, JSON.stringify(event)]);
+      const reply = await this.runWithEvent(SCRIPTS.release, event);
       if (reply !== "released" && reply !== "kept" && reply !== "gone") throw new Error(`unexpected reply to release: ${JSON.stringify(reply)}`);
     });
   }
@@ -341,6 +347,11 @@ export class RedisBudgetStore implements BudgetStore {
     return runScript(this.redis, script, this.keys, [...common, ...args]);
   }
 
+  /** A script that records `event` (sign, outcome or release) against its reservation, at the event's time. */
+  private runWithEvent(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], event: Exclude<LedgerEvent, { type: "reserve" }>): Promise<unknown> {
+    return this.run(script, event.at, [event.id, JSON.stringify(event)]);
+  }
+
   /** Every failure becomes BUDGET_STORE_UNAVAILABLE; refusals by a cap pass through as they are. */
   private async guard<T>(what: string, consequence: string, operation: () => Promise<T>): Promise<T> {
     if (this.closed) throw unavailable(this.where, what, new Error("the store is closed"), consequence);
@@ -350,63 +361,6 @@ export class RedisBudgetStore implements BudgetStore {
       throw isCodedError(error) ? error : unavailable(this.where, what, error, consequence);
     }
   }
-}
-
-/** Key names for one wallet, in the order the scripts expect them (see redisScripts.ts). */
-export function walletKeys(prefix: string, wallet: string): string[] {
-  const base = `${prefix}{${wallet}}:`;
-  return ["window", "leases", "spends", "day", "hosts", "sessions", "sessionSeen", "ledger", "agents", "imported"].map((name) => base + name);
-}
-
-/** An optional name as the scripts take it: "" when absent, "=name" when present (so "" stays a name). */
-function optionalName(name: string | undefined): string {
-  return name === undefined ? "" : `=${name}`;
-}
-
-/** As hostMatches() normalizes a host: lower case, no IPv6 brackets, no trailing dot. */
-export function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
-}
-
-/** As hostMatches() normalizes a pattern: lower case, no IPv6 brackets. */
-export function normalizePattern(pattern: string): string {
-  return pattern.toLowerCase().replace(/^\[|\]$/g, "");
-}
-
-function amount(usdMicros: bigint): string {
-  if (usdMicros < 0n) throw new RangeError(`a negative amount (${usdMicros}) cannot be reserved`);
-  return usdMicros.toString();
-}
-
-/** A limit as Lua compares it: clamped to 2^53 - 1 (exact as a double); a price above it is refused by the script. */
-function limit(value: bigint): string {
-  return (value > MAX_EXACT_MICROS ? MAX_EXACT_MICROS : value).toString();
-}
-
-function asArray(reply: unknown, what: string): unknown[] {
-  if (!Array.isArray(reply)) throw new Error(`unexpected reply to ${what}: ${JSON.stringify(reply)}`);
-  return reply;
-}
-
-/** An integer reply (below 2^53, so exact as a JS number) as USD micros. */
-function toMicros(value: unknown): bigint {
-  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
-  if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value);
-  throw new Error(`unexpected amount in a reply: ${JSON.stringify(value)}`);
-}
-
-function fieldValue(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-/** The stream ID just before `id` ("ms-seq"), for the next XREVRANGE page; undefined before the first. */
-function previousStreamId(id: string): string | undefined {
-  const [ms, seq] = id.split("-").map((part) => BigInt(part));
-  if (ms === undefined || seq === undefined) throw new Error(`unexpected stream ID ${id}`);
-  if (seq > 0n) return `${ms}-${seq - 1n}`;
-  if (ms > 0n) return `${ms - 1n}-18446744073709551615`;
-  return undefined;
 }
 
 function assertValidOptions(options: RedisBudgetStoreOptions): void {
@@ -421,17 +375,6 @@ function assertValidOptions(options: RedisBudgetStoreOptions): void {
       `The Redis budget store cannot be set up: ${problems.join("; ")}. Fix the Redis settings in the config. Nothing was paid.`,
     );
   }
-}
-
-/** The script refused, yet the caps allow it: only an amount beyond what Lua counts exactly. */
-function beyondExactRange(request: ReserveRequest): CodedError {
-  return new CodedError(
-    ErrorCode.PRICE_ABOVE_CALL_LIMIT,
-    `${request.meta.url} costs ${formatUsd(request.usdMicros)} USD; the Redis budget store counts at most ${formatUsd(
-      MAX_EXACT_MICROS,
-    )} USD per cap exactly, and this payment would go past it. Nothing was paid.`,
-    { price: formatUsd(request.usdMicros), limit: formatUsd(MAX_EXACT_MICROS) },
-  );
 }
 
 function unavailable(where: string, what: string, error: unknown, consequence: string): CodedError {

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisBudgetStore, walletKeys } from "../../src/budget/redisStore.js";
+import { RedisBudgetStore } from "../../src/budget/redisStore.js";
+import { walletKeys } from "../../src/budget/redisWire.js";
 import type { BudgetStore } from "../../src/budget/types.js";
 import { startRedis, type RedisHandle } from "../rig/redis.js";
-import { receipt, request } from "./storeContract.js";
+import { receipt, request, signature } from "./storeContract.js";
 
 const TIMEOUT_MS = 300;
 const LEASE_MS = 60_000;
-const signature = { payer: "0xC", validBefore: 2_000_000_000, nonce: "0x01" };
 
 let redis: RedisHandle;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_MATCHES_PROBE } from "../../src/budget/redisScripts.js";
-import { normalizeHost, normalizePattern } from "../../src/budget/redisStore.js";
+import { normalizeHost, normalizePattern } from "../../src/budget/redisWire.js";
 import { hostMatches } from "../../src/policy/hosts.js";
 import { startRedis, type RedisHandle } from "../rig/redis.js";
 

@@ -45,7 +45,8 @@ export function receipt(status: Receipt["status"], resource = "http://api.test/x
   };
 }
 
-const signature = { payer: "0xC", validBefore: 2_000_000_000, nonce: "0x01" };
+/** A signature record far from expiry, for stores that check none of its fields. */
+export const signature = { payer: "0xC", validBefore: 2_000_000_000, nonce: "0x01" };
 
 /**
  * The refusal assertWithinCaps() gives for this request at this usage: the store must throw

@@ -6,13 +6,12 @@ import { RedisBudgetStore } from "../../src/budget/redisStore.js";
 import type { BudgetLimits, BudgetStore, ReserveRequest } from "../../src/budget/types.js";
 import { runLedgerImport } from "../../src/cli/ledgerImport.js";
 import { startRedis, type RedisHandle } from "../rig/redis.js";
-import { receipt } from "../budget/storeContract.js";
+import { receipt, signature } from "../budget/storeContract.js";
 import { writeConfig } from "./run.js";
 
 const HOUR = 3_600_000;
 const quiet = { log: () => undefined };
 const limits: BudgetLimits = { perCall: 100_000n, perSession: 1_000_000n, perDay: 1_000_000n, hosts: [] };
-const signature = { payer: "0xC", validBefore: 2_000_000_000, nonce: "0x01" };
 
 let redis: RedisHandle;
 beforeAll(async () => {
