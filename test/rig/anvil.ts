@@ -103,9 +103,7 @@ export async function startAnvil(opts: { chainId: number }): Promise<AnvilHandle
 }
 
 async function launch(bin: string, port: number, chainId: number): Promise<AnvilHandle> {
-  // --prune-history: no state is kept for past blocks (nothing here reads them), so a long
-  // benchmark neither writes old states to disk nor slows mining down as early.
-  const args = ["--chain-id", String(chainId), "--port", String(port), "--host", "127.0.0.1", "--quiet", "--prune-history"];
+  const args = ["--chain-id", String(chainId), "--port", String(port), "--host", "127.0.0.1", "--quiet"];
   const child = spawn("/bin/sh", ["-c", WATCHDOG, bin, ...args], {
     stdio: ["pipe", "ignore", "pipe"],
     // Own process group, so stop() can take down sh, cat and anvil together.

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   createPublicClient,
   createTestClient,
@@ -7,6 +8,7 @@ import {
   publicActions,
   type Account,
   type Chain,
+  type Hash,
 } from "viem";
 import { baseSepolia } from "viem/chains";
 
@@ -15,12 +17,8 @@ export const CHAIN_ID = 84532 as const;
 export const NETWORK_V2 = "eip155:84532" as const;
 export const NETWORK_V1 = "base-sepolia" as const;
 
-// viem clients poll for receipts. Anvil mines a sent transaction a moment after answering
-// eth_sendRawTransaction, and that moment grows with the chain (about 0.5 ms at 100 blocks, 2 ms at
-// 1 500): past about 1 000 blocks the facilitator's first receipt lookup always missed and every
-// settlement waited a whole interval (50 ms then). A 2 ms interval keeps settling as fast late in a
-// long benchmark as early on; the polling only runs while a receipt is awaited.
-const POLLING_MS = 2;
+// viem clients poll for receipts; anvil automines, so a short interval cuts settle latency.
+const POLLING_MS = 50;
 
 /**
  * Anvil's well-known dev keys (derived from the public "test test … junk" mnemonic, prefunded
@@ -49,14 +47,39 @@ export function createClients(rpcUrl: string, chain: Chain) {
   return { publicClient, testClient };
 }
 
-/** Wallet + public actions on one object: the shape both x402 facilitator SDKs expect. */
+/** How often a facilitator asks for the receipt of the settlement it just sent. */
+const RECEIPT_POLL_MS = 1;
+const RECEIPT_TIMEOUT_MS = 60_000;
+
+/**
+ * Wallet + public actions on one object: the shape both x402 facilitator SDKs expect.
+ *
+ * Its waitForTransactionReceipt asks for the receipt until it is there. Anvil mines a sent
+ * transaction a moment after answering eth_sendRawTransaction, and the moment grows with
+ * the chain (about 0.5 ms at 100 blocks, 2 ms at 1 500, measured). viem's own wait looks
+ * once and then waits for the next block-number poll: past about 1 000 blocks every
+ * settlement waited a whole polling interval (settling went from 11 to 60 ms in the middle
+ * of a benchmark), and with a short interval a wait could hang on a block that never came.
+ */
 export function createSignerClient(rpcUrl: string, chain: Chain, account: Account) {
   return createWalletClient({
     account,
     chain,
     transport: http(rpcUrl),
     pollingInterval: POLLING_MS,
-  }).extend(publicActions);
+  })
+    .extend(publicActions)
+    .extend((client) => ({
+      async waitForTransactionReceipt({ hash }: { hash: Hash }) {
+        const deadline = Date.now() + RECEIPT_TIMEOUT_MS;
+        for (;;) {
+          const receipt = await client.getTransactionReceipt({ hash }).catch(() => null);
+          if (receipt) return receipt;
+          if (Date.now() > deadline) throw new Error(`test rig: no receipt for ${hash} after ${RECEIPT_TIMEOUT_MS} ms`);
+          await sleep(RECEIPT_POLL_MS);
+        }
+      },
+    }));
 }
 
 export type SignerClient = ReturnType<typeof createSignerClient>;
