@@ -6,6 +6,7 @@ import { openBudgetStore } from "./budget/openBudgetStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
 import { assetTable, type AssetInfo } from "./chain/assets.js";
 import { PublicClients } from "./chain/publicClients.js";
+import { RecentBalances } from "./chain/recentBalances.js";
 import { PayOnceCache } from "./content/payOnceCache.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
@@ -26,6 +27,8 @@ export interface Runtime {
   assets: readonly AssetInfo[];
   http: HttpClient;
   chain: PublicClients;
+  /** Balances read for the funds check, reused for a few seconds. */
+  balances: RecentBalances;
   budget: BudgetStore;
   sessionId: string;
   logger: Logger;
@@ -111,6 +114,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     assets: assetTable(config.assets),
     http,
     chain: new PublicClients(config.rpc, config.http.timeoutMs),
+    balances: new RecentBalances(),
     budget: store,
     sessionId: randomUUID(),
     logger,

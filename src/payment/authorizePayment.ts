@@ -36,7 +36,7 @@ export async function authorizePayment(
   url: string,
   options: AuthorizeOptions,
 ): Promise<Authorization> {
-  // The balance read runs while the reservation is taken: one RPC round trip off the hot path.
+  // The balance read (when no recent reading covers the price) runs while the reservation is taken.
   const funds = assertSufficientFunds(rt, account, chosen, url);
   funds.catch(() => undefined);
   const reservation = await rt.budget.reserve({ sessionId: rt.sessionId, usdMicros: chosen.usdMicros, ...capsFor(rt, chosen, url, options.maxPayment) });
@@ -56,6 +56,7 @@ export async function authorizePayment(
     throw error;
   }
   await rt.budget.recordSigned(reservation, { payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce });
+  rt.balances.spend(chosen.asset, account.address, chosen.option.amount);
   return { reservation, signed };
 }
 
@@ -80,6 +81,7 @@ function approvalRequest(chosen: PayableOption, url: string) {
 }
 
 async function assertSufficientFunds(rt: Runtime, account: PrivateKeyAccount, chosen: PayableOption, url: string): Promise<void> {
+  if (rt.balances.covers(chosen.asset, account.address, chosen.option.amount)) return;
   let balance: bigint;
   try {
     balance = await readTokenBalance(rt.chain, chosen.asset, account.address);
@@ -88,6 +90,7 @@ async function assertSufficientFunds(rt: Runtime, account: PrivateKeyAccount, ch
     rt.logger.log("warning", `could not read the ${chosen.asset.symbol} balance on ${chosen.asset.network}: ${(error as Error).message.split("\n")[0]}`);
     return;
   }
+  rt.balances.record(chosen.asset, account.address, balance);
   if (balance >= chosen.option.amount) return;
   const network = findNetwork(chosen.option.network)?.displayName ?? chosen.option.network;
   const have = formatDecimal(balance, chosen.asset.decimals);

@@ -51,6 +51,7 @@ export async function sendPaid(
   }
 
   if (paid.status === 402) {
+    rt.balances.forget(chosen.asset, signed.payer);
     const reason = rejectionReason(paid);
     await commit(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
     rt.logger.log("warning", `payment of ${describe} for ${request.url} was rejected: ${reason}`);
