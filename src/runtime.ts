@@ -42,6 +42,8 @@ export interface Runtime {
   payOnce: PayOnceCache<CachedPayment>;
   /** Prices paid recently, for the opt-in fast path. */
   knownPrices: KnownPrices;
+  /** Runs work the answer need not wait for (writing down a payment's outcome); `close` waits for it. */
+  defer(task: Promise<unknown>): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     // Each hop of a redirect chain passes the same host rules as the first URL.
     assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
   });
+  const deferred = new Set<Promise<unknown>>();
   return {
     config,
     account,
@@ -127,7 +130,13 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
       maxBytes: config.content.payOnceMaxBytes,
     }),
     knownPrices: new KnownPrices(),
+    defer(task) {
+      deferred.add(task);
+      const done = () => void deferred.delete(task);
+      task.then(done, done);
+    },
     async close() {
+      await Promise.allSettled([...deferred]);
       await http.close();
       await store.close();
     },

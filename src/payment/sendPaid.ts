@@ -20,7 +20,8 @@ export type SendResult =
 /**
  * Sends the request once with the payment header, then records the outcome: the settlement
  * the server reports, checked on-chain when enabled. The reservation is always committed
- * here, whatever happens: the signature has left the process.
+ * here, whatever happens (the signature has left the process); after a paid answer, the
+ * commit is written while the answer goes back.
  */
 export async function sendPaid(
   rt: Runtime,
@@ -67,7 +68,9 @@ export async function sendPaid(
   }
 
   const receipt = await settle(rt, paid, chosen, signed, receiptFor);
-  await commit(rt, reservation, { status: receipt.status as "settled", receipt });
+  // The answer does not wait for the outcome to be written: the durable sign line already
+  // counts the payment for good, and the outcome adds the receipt the agent is being handed.
+  rt.defer(commit(rt, reservation, { status: receipt.status as "settled", receipt }));
   rt.logger.log(
     receipt.status === "mismatch" ? "warning" : "info",
     `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${receipt.transaction ? ` ${receipt.transaction}` : ""}${receipt.note ? `: ${receipt.note}` : ""})`,
