@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import lockfile from "proper-lockfile";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { assertWithinCaps } from "./caps.js";
 import { foldHistory } from "./ledgerHistory.js";
 import type { LedgerEvent } from "./ledgerEvents.js";
 import { LedgerFile } from "./ledgerFile.js";
+import { acquireLedgerLock } from "./ledgerLock.js";
 import { DAY_MS, SpendWindow } from "./spendWindow.js";
 import type {
   BudgetStore,
@@ -19,11 +18,6 @@ import type {
   Usage,
   UsageQuery,
 } from "./types.js";
-
-/** How long a lock may go un-refreshed before its holder is taken for dead (kill -9). */
-const STALE_LOCK_MS = 5_000;
-/** How long an operation waits for the lock before giving up: longer than a dead holder's lock takes to go stale. */
-const LOCK_WAIT_MS = 10_000;
 
 /** An operation waiting for the lock. `durable`: it must be on disk before it resolves. */
 interface Queued {
@@ -181,7 +175,7 @@ export class FileBudgetStore implements BudgetStore {
   private async runBatch(batch: Queued[]): Promise<void> {
     let unlock: () => Promise<void>;
     try {
-      unlock = await this.lock();
+      unlock = await acquireLedgerLock(this.file.path, (message) => this.logger.log("error", message));
     } catch (error) {
       for (const queued of batch) queued.reject(unavailable(this.file.path, error));
       return;
@@ -209,26 +203,6 @@ export class FileBudgetStore implements BudgetStore {
       if (outcome.ok) queued.resolve(outcome.value);
       else queued.reject(outcome.error);
     });
-  }
-
-  /** The cross-process lock, polled here: proper-lockfile built a 2 000-step retry schedule on every lock, a quarter of the store's CPU. */
-  private async lock(): Promise<() => Promise<void>> {
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        return await lockfile.lock(this.file.path, {
-          realpath: false,
-          stale: STALE_LOCK_MS,
-          update: STALE_LOCK_MS / 5,
-          retries: 0,
-          onCompromised: (error) => this.logger.log("error", `ledger lock lost: ${error.message}`),
-        });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ELOCKED" || Date.now() >= deadline) throw error;
-        // Jittered, so processes that wait together do not retry in step.
-        await sleep(1 + Math.random() * 3);
-      }
-    }
   }
 
   private async catchUp(): Promise<void> {
