@@ -75,7 +75,8 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   progress("payment signed; sending the paid request");
   const sent = await sendPaid(rt, { ...request, url: payUrl }, chosen, authorization.signed, authorization.reservation, options.signal);
   if (sent.kind === "asked-again") throw sent.error;
-  if (payUrl === request.url) rt.knownPrices.remember(request.method, request.url, chosen, required);
+  // Only the fast path reads them: without it, keeping each paid URL's 402 would only hold memory.
+  if (rt.config.fastPath && payUrl === request.url) rt.knownPrices.remember(request.method, request.url, chosen, required);
   return remember(rt, cacheKey, sent);
 }
 
