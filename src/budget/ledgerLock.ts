@@ -58,9 +58,7 @@ export async function acquireLedgerLock(ledgerPath: string, onLost: (message: st
     released = true;
     clearTimeout(refresher);
     held.delete(path);
-    await rmdir(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "ENOENT") throw error;
-    });
+    await removeLockDir(path);
   };
 }
 
@@ -74,10 +72,15 @@ async function removeIfStale(path: string): Promise<boolean> {
     throw error;
   }
   if (Date.now() - mtimeMs <= STALE_LOCK_MS) return false;
+  await removeLockDir(path);
+  return true;
+}
+
+/** Removes the lock directory; one already gone is no error. */
+async function removeLockDir(path: string): Promise<void> {
   await rmdir(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
   });
-  return true;
 }
 
 function installExitHook(): void {
