@@ -110,13 +110,14 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     // Each hop of a redirect chain passes the same host rules as the first URL.
     assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
   });
+  const chain = new PublicClients(config.rpc, config.http.timeoutMs);
   const deferred = new Set<Promise<unknown>>();
   return {
     config,
     account,
     assets: assetTable(config.assets),
     http,
-    chain: new PublicClients(config.rpc, config.http.timeoutMs),
+    chain,
     balances: new RecentBalances(),
     budget: store,
     sessionId: randomUUID(),
@@ -138,6 +139,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     async close() {
       await Promise.allSettled([...deferred]);
       await http.close();
+      await chain.close();
       await store.close();
     },
   };

@@ -1,5 +1,6 @@
 import type { PublicClient } from "viem";
 import { findNetwork } from "./networks.js";
+import { createRpcFetch } from "./rpcFetch.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
 export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "getTransaction" | "getTransactionReceipt" | "waitForTransactionReceipt">;
@@ -7,6 +8,7 @@ export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "ge
 /** One viem client per network, made on first use: nothing touches an RPC (or loads viem's client) at start-up. */
 export class PublicClients {
   private readonly clients = new Map<string, Promise<PublicClient>>();
+  private readonly rpcFetch = createRpcFetch();
 
   constructor(
     private readonly rpcOverrides: Record<string, string>,
@@ -33,6 +35,11 @@ export class PublicClients {
     };
   }
 
+  /** Closes the RPC connections kept alive between calls. */
+  close(): Promise<void> {
+    return this.rpcFetch.close();
+  }
+
   private client(network: string, url: string): Promise<PublicClient> {
     let client = this.clients.get(network);
     if (!client) {
@@ -40,7 +47,7 @@ export class PublicClients {
         ({ createPublicClient, http }) =>
           createPublicClient({
             chain: findNetwork(network)?.viemChain,
-            transport: http(url, { timeout: this.timeoutMs, retryCount: 1 }),
+            transport: http(url, { timeout: this.timeoutMs, retryCount: 1, fetchFn: this.rpcFetch.fetch }),
           }) as PublicClient,
       );
       this.clients.set(network, client);

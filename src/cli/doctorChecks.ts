@@ -112,14 +112,18 @@ export async function checkKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Pro
 export async function checkNetworks(config: Config, address: Address | null): Promise<Check[]> {
   const clients = new PublicClients(config.rpc, Math.min(config.http.timeoutMs, RPC_TIMEOUT_MS));
   const assets = assetTable(config.assets);
-  const rows = await Promise.all(
-    config.networks.map(async (network): Promise<Check[]> => {
-      const rpc = await checkRpc(clients, network);
-      if (rpc.status !== "pass") return [rpc, { name: `usdc ${network}`, status: "skip", detail: "the RPC did not answer as expected" }];
-      return [rpc, await checkBalance(clients, assets, network, address)];
-    }),
-  );
-  return rows.flat();
+  try {
+    const rows = await Promise.all(
+      config.networks.map(async (network): Promise<Check[]> => {
+        const rpc = await checkRpc(clients, network);
+        if (rpc.status !== "pass") return [rpc, { name: `usdc ${network}`, status: "skip", detail: "the RPC did not answer as expected" }];
+        return [rpc, await checkBalance(clients, assets, network, address)];
+      }),
+    );
+    return rows.flat();
+  } finally {
+    await clients.close();
+  }
 }
 
 async function checkRpc(clients: PublicClients, network: string): Promise<Check> {
