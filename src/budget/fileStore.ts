@@ -80,7 +80,7 @@ export class FileBudgetStore implements BudgetStore {
         perCallFromCaller: request.perCallFromCaller,
       });
       const id = randomUUID();
-      await this.append({
+      this.append({
         type: "reserve",
         id,
         at: this.now(),
@@ -99,7 +99,7 @@ export class FileBudgetStore implements BudgetStore {
   }
 
   recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void> {
-    return this.exclusive(() =>
+    return this.exclusive(async () => {
       this.append({
         type: "sign",
         id: reservation.id,
@@ -107,13 +107,12 @@ export class FileBudgetStore implements BudgetStore {
         payer: authorization.payer,
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
-      }),
-      true,
-    );
+      });
+    }, true);
   }
 
   commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
-    return this.exclusive(() =>
+    return this.exclusive(async () => {
       this.append({
         type: "outcome",
         id: reservation.id,
@@ -121,21 +120,22 @@ export class FileBudgetStore implements BudgetStore {
         status: outcome.status,
         ...(outcome.status === "rejected" ? { reason: outcome.reason } : {}),
         receipt: outcome.receipt,
-      }),
-      true,
-    );
+      });
+    }, true);
   }
 
   release(reservation: Reservation): Promise<void> {
-    return this.exclusive(() => this.append({ type: "release", id: reservation.id, at: this.now() }), false);
+    return this.exclusive(async () => this.append({ type: "release", id: reservation.id, at: this.now() }), false);
   }
 
   async usage(query: UsageQuery): Promise<Usage> {
     // Nothing appended since this process last caught up: its totals are the ledger's, no lock needed.
-    const unchanged = await this.file.size().then(
-      (size) => size === this.offset,
-      () => false,
-    );
+    let unchanged = false;
+    try {
+      unchanged = this.file.size() === this.offset;
+    } catch {
+      // Unknown: the locked path below reports what is wrong.
+    }
     if (unchanged) return this.window.usage(query, this.now());
     return this.exclusive(async () => this.window.usage(query, this.now()), false);
   }
@@ -206,7 +206,7 @@ export class FileBudgetStore implements BudgetStore {
   }
 
   private async catchUp(): Promise<void> {
-    const size = await this.file.size();
+    const size = this.file.size();
     if (size < this.offset) {
       this.logger.log("warning", `the ledger ${this.file.path} shrank; reloading it`);
       this.window = new SpendWindow();
@@ -228,8 +228,8 @@ export class FileBudgetStore implements BudgetStore {
     this.offset = size;
   }
 
-  private async append(event: LedgerEvent): Promise<void> {
-    const bytes = await this.file.append([event], this.tornTail);
+  private append(event: LedgerEvent): void {
+    const bytes = this.file.append([event], this.tornTail);
     this.tornTail = false;
     this.window.apply(event);
     this.offset += bytes;

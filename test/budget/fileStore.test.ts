@@ -264,10 +264,10 @@ describe("LedgerFile.readTail", () => {
     for (let i = 0; i < 10; i++) lines.push(JSON.stringify({ type: "release", id: `new-${i}`, at: 10_000_000 + i }));
     writeFileSync(path, `${lines.join("\n")}\n`);
     const file = await LedgerFile.open(path);
-    const { events, unreadable } = await file.readTail(await file.size(), 5_000_000);
+    const { events, unreadable } = await file.readTail(file.size(), 5_000_000);
     expect(unreadable).toBe(0);
     expect(events.map((e) => e.id)).toEqual(Array.from({ length: 10 }, (_, i) => `new-${i}`));
-    const all = await file.readTail(await file.size(), 0);
+    const all = await file.readTail(file.size(), 0);
     expect(all.events).toHaveLength(20_010);
     expect(all.events[0]!.id).toBe("old-0");
     await file.close();
