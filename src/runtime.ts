@@ -42,8 +42,11 @@ export interface Runtime {
   payOnce: PayOnceCache<CachedPayment>;
   /** Prices paid recently, for the opt-in fast path. */
   knownPrices: KnownPrices;
-  /** Runs work the answer need not wait for (writing down a payment's outcome); `close` waits for it. */
-  defer(task: Promise<unknown>): void;
+  /**
+   * Runs work the answer need not wait for (writing down a payment's outcome) once the
+   * current turn is done, so the answer is written out first; `close` waits for it.
+   */
+  defer(work: () => Promise<unknown>): void;
   close(): Promise<void>;
 }
 
@@ -131,7 +134,8 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
       maxBytes: config.content.payOnceMaxBytes,
     }),
     knownPrices: new KnownPrices(),
-    defer(task) {
+    defer(work) {
+      const task = new Promise<void>((resolve) => setImmediate(resolve)).then(work);
       deferred.add(task);
       const done = () => void deferred.delete(task);
       task.then(done, done);

@@ -70,7 +70,7 @@ export async function sendPaid(
   const receipt = await settle(rt, paid, chosen, signed, receiptFor);
   // The answer does not wait for the outcome to be written: the durable sign line already
   // counts the payment for good, and the outcome adds the receipt the agent is being handed.
-  rt.defer(commit(rt, reservation, { status: receipt.status as "settled", receipt }));
+  rt.defer(() => commit(rt, reservation, { status: receipt.status as "settled", receipt }));
   rt.logger.log(
     receipt.status === "mismatch" ? "warning" : "info",
     `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${receipt.transaction ? ` ${receipt.transaction}` : ""}${receipt.note ? `: ${receipt.note}` : ""})`,

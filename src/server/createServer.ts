@@ -36,9 +36,12 @@ function teeToMcp(logger: Logger, server: McpServer): Logger {
   return {
     log(level, message) {
       logger.log(level, message);
-      if (server.isConnected()) {
+      // Sent once the current turn of work is done, so a tool's answer is not queued behind
+      // the log line about it: the client reads (and validates) messages in order.
+      setImmediate(() => {
+        if (!server.isConnected()) return;
         server.server.sendLoggingMessage({ level, logger: "x402-wallet-mcp", data: message }).catch(() => undefined);
-      }
+      });
     },
   };
 }
