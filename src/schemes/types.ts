@@ -1,9 +1,9 @@
-import type { LocalAccount } from "viem";
+import type { PrivateKeyAccount } from "viem";
 import type { AssetInfo } from "../chain/assets.js";
 import type { PaymentOption, PaymentRequired } from "../x402/types.js";
 
 export interface SignPaymentInput {
-  account: LocalAccount;
+  account: PrivateKeyAccount;
   option: PaymentOption;
   /** Our own record of the token: its EIP-712 domain is used, never the server's `extra`. */
   asset: AssetInfo;

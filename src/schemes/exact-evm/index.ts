@@ -1,15 +1,15 @@
 import { getAddress, isAddress } from "viem/utils";
 import { findNetwork } from "../../chain/networks.js";
 import type { PaymentScheme, SignedPayment, SignPaymentInput } from "../types.js";
+import { randomAuthorizationNonce, signTransferAuthorization, type TransferAuthorization } from "./signTransferAuthorization.js";
 import { signingWindowSeconds } from "./signingWindow.js";
 
 /**
- * Scheme `exact` on EVM: an EIP-3009 `transferWithAuthorization` signed with EIP-712.
- * The signature itself is made by the official @x402/evm client schemes; this module
- * decides exactly what they sign: the amount that was reserved, our own record of the
- * token's domain, a bounded validity window. Nothing the server sent is passed through
- * unchecked. @x402/evm (and with it viem's root entry point) is loaded on the first
- * signature, not at start-up.
+ * Scheme `exact` on EVM: an EIP-3009 `transferWithAuthorization` signed with EIP-712, in
+ * the payload shape the official @x402/evm clients send (the tests pay the official
+ * servers with it). What is signed is decided here: the amount that was reserved, our own
+ * record of the token's domain, a bounded validity window. Nothing the server sent is
+ * passed through unchecked.
  */
 export const exactEvmScheme: PaymentScheme = {
   label: "exact on EVM",
@@ -30,48 +30,30 @@ export const exactEvmScheme: PaymentScheme = {
   async sign({ account, option, asset, required }: SignPaymentInput): Promise<SignedPayment> {
     const network = findNetwork(option.network);
     if (!network) throw new Error(`network ${option.network} has no signing support`);
-    const window = signingWindowSeconds(option.maxTimeoutSeconds);
-    const common = {
-      scheme: "exact",
-      asset: asset.address,
-      payTo: getAddress(option.payTo),
-      maxTimeoutSeconds: window,
-      extra: { name: asset.eip712.name, version: asset.eip712.version },
+    const now = Math.floor(Date.now() / 1000);
+    const validBefore = now + signingWindowSeconds(option.maxTimeoutSeconds);
+    const authorization: TransferAuthorization = {
+      from: account.address,
+      to: getAddress(option.payTo),
+      value: option.amount.toString(),
+      // As the official clients do: v1's a little in the past (clock skew), v2's from the start.
+      validAfter: option.x402Version === 1 ? String(now - 600) : "0",
+      validBefore: String(validBefore),
+      nonce: randomAuthorizationNonce(),
     };
-    const signedAt = Math.floor(Date.now() / 1000);
-    if (option.x402Version === 1) {
-      const requirements = {
-        ...common,
-        network: network.v1Name,
-        maxAmountRequired: option.amount.toString(),
-        resource: option.resource ?? "",
-        description: option.description ?? "",
-        mimeType: "",
-        outputSchema: {},
-      };
-      const { ExactEvmSchemeV1 } = await import("@x402/evm/exact/v1/client");
-      const signed = await new ExactEvmSchemeV1(account).createPaymentPayload(1, requirements as never);
-      return { payload: { ...signed }, payer: account.address, validBefore: signedAt + window, nonce: nonceOf(signed.payload) };
-    }
-    const requirements = { ...common, network: network.caip2, amount: option.amount.toString() };
-    const { ExactEvmScheme } = await import("@x402/evm/exact/client");
-    const signed = await new ExactEvmScheme(account).createPaymentPayload(2, requirements);
-    return {
-      payload: {
-        x402Version: 2,
-        payload: signed.payload,
-        ...(required.resource ? { resource: required.resource } : {}),
-        accepted: option.wire,
-        ...(required.extensions ? { extensions: required.extensions } : {}),
-      },
-      payer: account.address,
-      validBefore: signedAt + window,
-      nonce: nonceOf(signed.payload),
-    };
+    const domain = { ...asset.eip712, chainId: network.chainId, verifyingContract: asset.address };
+    const signature = await signTransferAuthorization(account, domain, authorization);
+    const signed = { authorization, signature };
+    const payload =
+      option.x402Version === 1
+        ? { x402Version: 1, scheme: "exact", network: network.v1Name, payload: signed }
+        : {
+            x402Version: 2,
+            payload: signed,
+            ...(required.resource ? { resource: required.resource } : {}),
+            accepted: option.wire,
+            ...(required.extensions ? { extensions: required.extensions } : {}),
+          };
+    return { payload, payer: account.address, validBefore, nonce: authorization.nonce };
   },
 };
-
-function nonceOf(payload: Record<string, unknown>): string | undefined {
-  const nonce = (payload.authorization as { nonce?: unknown } | undefined)?.nonce;
-  return typeof nonce === "string" ? nonce : undefined;
-}
