@@ -66,6 +66,8 @@ export class FileBudgetStore implements BudgetStore {
     }
     const store = new FileBudgetStore(file, logger, now);
     await store.exclusive(async () => undefined, false);
+    // Operations settle just before their lock is given back; open returns after both.
+    await store.idle;
     return store;
   }
 
@@ -195,14 +197,15 @@ export class FileBudgetStore implements BudgetStore {
       // Catching up or the sync failed: no operation of the batch can be trusted to have happened durably.
       outcomes.length = 0;
       for (let i = 0; i < batch.length; i++) outcomes.push({ ok: false, error: unavailable(this.file.path, error) });
-    } finally {
-      await unlock().catch(() => undefined);
     }
+    // Settled before the lock is given back: a caller sends its paid request while the
+    // lock directory is being removed, which is off the event loop.
     batch.forEach((queued, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) queued.resolve(outcome.value);
       else queued.reject(outcome.error);
     });
+    await unlock().catch(() => undefined);
   }
 
   private async catchUp(): Promise<void> {

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -216,6 +216,8 @@ describe("FileBudgetStore", () => {
     await expect(waiting).resolves.toMatchObject({ usdMicros: 10_000n });
 
     // A holder killed with -9 never removes its lock; its last refresh is what makes it stale.
+    // (The store gives its own lock back just after the reservation settles.)
+    await expect.poll(() => existsSync(`${path}.lock`)).toBe(false);
     mkdirSync(`${path}.lock`);
     const longAgo = new Date(Date.now() - 60_000);
     utimesSync(`${path}.lock`, longAgo, longAgo);
