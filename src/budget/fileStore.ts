@@ -19,6 +19,9 @@ import type {
   UsageQuery,
 } from "./types.js";
 
+/** Batches run back to back under one lock before it is given back for other processes. */
+const MAX_BATCHES_PER_LOCK = 8;
+
 /** An operation waiting for the lock. `durable`: it must be on disk before it resolves. */
 interface Queued {
   operation: () => Promise<unknown>;
@@ -166,22 +169,39 @@ export class FileBudgetStore implements BudgetStore {
     });
   }
 
-  /** Runs every queued operation, a batch per lock: all that queued while the previous batch ran. */
+  /** Runs every queued operation, in batches: all that queued while the previous batch ran. */
   private async drain(): Promise<void> {
-    while (this.pending.length > 0) await this.runBatch(this.pending.splice(0));
+    while (this.pending.length > 0) await this.runUnderLock();
     // No await between the empty check above and this: an operation queued from now on starts a new drain.
     this.draining = false;
   }
 
-  /** Runs a batch under one lock and one sync, then settles each operation. Never throws. */
-  private async runBatch(batch: Queued[]): Promise<void> {
+  /**
+   * Takes the lock and runs queued batches under it. After a batch settles, one turn of the
+   * event loop lets its callers queue what follows at once (a reservation is followed by
+   * its sign line), which then runs under the same lock instead of waiting for the lock
+   * to be given back and taken again. At most MAX_BATCHES_PER_LOCK, so other processes get
+   * their turn.
+   */
+  private async runUnderLock(): Promise<void> {
     let unlock: () => Promise<void>;
     try {
       unlock = await acquireLedgerLock(this.file.path, (message) => this.logger.log("error", message));
     } catch (error) {
-      for (const queued of batch) queued.reject(unavailable(this.file.path, error));
+      for (const queued of this.pending.splice(0)) queued.reject(unavailable(this.file.path, error));
       return;
     }
+    for (let batches = 0; this.pending.length > 0 && batches < MAX_BATCHES_PER_LOCK; batches++) {
+      await this.runBatch(this.pending.splice(0));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The lock directory is removed after the operations it guarded have settled: its rmdir
+    // (a journal write) runs in libuv's pool while their callers go on.
+    await unlock().catch(() => undefined);
+  }
+
+  /** Runs a batch under one sync, then settles each operation. Never throws. */
+  private async runBatch(batch: Queued[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       await this.catchUp();
@@ -198,14 +218,11 @@ export class FileBudgetStore implements BudgetStore {
       outcomes.length = 0;
       for (let i = 0; i < batch.length; i++) outcomes.push({ ok: false, error: unavailable(this.file.path, error) });
     }
-    // Settled before the lock is given back: a caller sends its paid request while the
-    // lock directory is being removed, which is off the event loop.
     batch.forEach((queued, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) queued.resolve(outcome.value);
       else queued.reject(outcome.error);
     });
-    await unlock().catch(() => undefined);
   }
 
   private async catchUp(): Promise<void> {

@@ -6,7 +6,7 @@ import { CodedError, ErrorCode } from "../errors.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import { requireApproval, type Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
-import type { SignedPayment } from "../schemes/types.js";
+import type { PreparedPayment, SignedPayment } from "../schemes/types.js";
 import type { PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
 import { capsFor } from "./capsFor.js";
@@ -24,9 +24,10 @@ export interface AuthorizeOptions {
 
 /**
  * The only way to a signature: reserve under every cap, check funds, ask the person when
- * the amount calls for it, sign exactly the reserved option, and write the signature to the
- * ledger before returning it. Anything that fails before the signature is recorded releases
- * the reservation; once recorded, it counts for good.
+ * the amount calls for it, fix the terms of exactly the reserved option, then record them
+ * in the ledger while the key signs them; the signature is returned only once the record
+ * is durable. Anything that fails before the terms are recorded releases the reservation;
+ * once recorded, it counts for good.
  */
 export async function authorizePayment(
   rt: Runtime,
@@ -40,31 +41,50 @@ export async function authorizePayment(
   const funds = assertSufficientFunds(rt, account, chosen, url);
   funds.catch(() => undefined);
   const reservation = await rt.budget.reserve({ sessionId: rt.sessionId, usdMicros: chosen.usdMicros, ...capsFor(rt, chosen, url, options.maxPayment) });
-  let signed: SignedPayment;
+  let prepared: PreparedPayment;
   try {
     await funds;
     if (rt.approvalAbove !== null && chosen.usdMicros > rt.approvalAbove) {
       await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(rt.approvalAbove), options.signal);
     }
-    signed = await sign(account, chosen, required, url);
-    // A cancelled call releases its reservation as long as the signature never left the process.
+    // A cancelled call releases its reservation as long as nothing was recorded as signed.
     if (options.signal?.aborted) {
       throw new CodedError(ErrorCode.HTTP_ERROR, `The request to ${url} was cancelled before payment; nothing was paid.`, { reason: "aborted" });
     }
+    prepared = prepare(account, chosen, required, url);
   } catch (error) {
     await rt.budget.release(reservation);
     throw error;
   }
-  await rt.budget.recordSigned(reservation, { payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce });
+  // Side by side: the ledger's disk sync runs in libuv's pool (or the Redis round trip is
+  // on the wire) while the key signs. Neither result is used until both have settled.
+  const recorded = rt.budget.recordSigned(reservation, { payer: prepared.payer, validBefore: prepared.validBefore, nonce: prepared.nonce });
+  const [record, signing] = await Promise.allSettled([recorded, sign(prepared, url)]);
+  if (record.status === "rejected") throw record.reason;
+  if (signing.status === "rejected") throw signing.reason;
   rt.balances.spend(chosen.asset, account.address, chosen.option.amount);
-  return { reservation, signed };
+  return { reservation, signed: signing.value };
 }
 
-async function sign(account: PrivateKeyAccount, chosen: PayableOption, required: PaymentRequired, url: string): Promise<SignedPayment> {
+function prepare(account: PrivateKeyAccount, chosen: PayableOption, required: PaymentRequired, url: string): PreparedPayment {
   try {
-    return await chosen.scheme.sign({ account, option: chosen.option, asset: chosen.asset, required });
+    return chosen.scheme.prepare({ account, option: chosen.option, asset: chosen.asset, required });
   } catch (error) {
-    throw new CodedError(ErrorCode.SIGNING_FAILED, `Could not sign the payment for ${url}: ${(error as Error).message}. Nothing was paid.`);
+    throw new CodedError(ErrorCode.SIGNING_FAILED, `Could not prepare the payment for ${url}: ${(error as Error).message}. Nothing was paid.`);
+  }
+}
+
+async function sign(prepared: PreparedPayment, url: string): Promise<SignedPayment> {
+  // One turn of the event loop first, so the ledger record reaches its disk sync before the
+  // signing (synchronous CPU work) holds the thread.
+  await new Promise((resolve) => setImmediate(resolve));
+  try {
+    return await prepared.sign();
+  } catch (error) {
+    throw new CodedError(
+      ErrorCode.SIGNING_FAILED,
+      `Could not sign the payment for ${url}: ${(error as Error).message}. Nothing was paid; the amount stays counted in today's budget, as its terms were already on record.`,
+    );
   }
 }
 

@@ -35,6 +35,15 @@ export async function sendPaid(
   const receiptFor = (transaction: string | null, status: Receipt["status"], note?: string) =>
     buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });
 
+  if (signal?.aborted) {
+    await commit(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", "cancelled before the paid request was sent; the signature never left this process") });
+    throw new CodedError(
+      ErrorCode.HTTP_ERROR,
+      `The request to ${request.url} was cancelled after the payment of ${describe} was signed but before it was sent: nothing was paid. The amount stays counted in today's budget.`,
+      { url: request.url, reason: "aborted" },
+    );
+  }
+
   let paid: HttpResponse;
   try {
     paid = await rt.http.send(

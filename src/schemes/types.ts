@@ -20,6 +20,19 @@ export interface SignedPayment {
   nonce: string | undefined;
 }
 
+/**
+ * An authorization whose terms are fixed but not signed yet. The ledger records its terms
+ * while the key signs them, so the record is on disk no later than the signature exists.
+ */
+export interface PreparedPayment {
+  payer: string;
+  /** Unix seconds after which the authorization can no longer be settled. */
+  validBefore: number;
+  nonce: string | undefined;
+  /** Signs exactly these terms. */
+  sign(): Promise<SignedPayment>;
+}
+
 /** A scheme × chain family plug-in (`exact` on EVM today). */
 export interface PaymentScheme {
   /** Short name for messages: `exact on EVM`. */
@@ -27,5 +40,5 @@ export interface PaymentScheme {
   handles(option: PaymentOption): boolean;
   /** Why this option cannot be paid by this scheme, or null when it can. */
   refusal(option: PaymentOption): string | null;
-  sign(input: SignPaymentInput): Promise<SignedPayment>;
+  prepare(input: SignPaymentInput): PreparedPayment;
 }

@@ -48,7 +48,7 @@ describe("exact on EVM signing", () => {
   it("signs a v2 EIP-3009 authorization under the token's real domain, not the server's extra", async () => {
     const required = parsePaymentRequired(v2Response([v2Requirement({ extra: { name: "Evil Token", version: "9" } })]));
     const option = required.options[0]!;
-    const signed = await exactEvmScheme.sign({ account, option, asset, required });
+    const signed = await exactEvmScheme.prepare({ account, option, asset, required }).sign();
     const payload = signed.payload as { x402Version: number; accepted: unknown; resource: unknown; payload: Signed };
     expect(payload.x402Version).toBe(2);
     expect(payload.accepted).toEqual(option.wire);
@@ -61,13 +61,13 @@ describe("exact on EVM signing", () => {
   it("signs with the token's real domain when the server sends no extra at all", async () => {
     const { extra: _none, ...bare } = v2Requirement();
     const required = parsePaymentRequired(v2Response([bare]));
-    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    const signed = await exactEvmScheme.prepare({ account, option: required.options[0]!, asset, required }).sign();
     expect(await signerOf((signed.payload as { payload: Signed }).payload, "USDC")).toBe(account.address);
   });
 
   it("signs a v1 payload with the v1 network name", async () => {
     const required = parsePaymentRequired(v1Response([v1Requirement()]));
-    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    const signed = await exactEvmScheme.prepare({ account, option: required.options[0]!, asset, required }).sign();
     const payload = signed.payload as { x402Version: number; network: string; scheme: string; payload: Signed };
     expect(payload).toMatchObject({ x402Version: 1, network: "base-sepolia", scheme: "exact" });
     expect(await signerOf(payload.payload, "USDC")).toBe(account.address);
@@ -81,9 +81,23 @@ describe("exact on EVM signing", () => {
   ])("bounds the validity window when the server asks for %i s", async (requested, expected) => {
     const required = parsePaymentRequired(v2Response([v2Requirement({ maxTimeoutSeconds: requested })]));
     const before = Math.floor(Date.now() / 1000);
-    const signed = await exactEvmScheme.sign({ account, option: required.options[0]!, asset, required });
+    const signed = await exactEvmScheme.prepare({ account, option: required.options[0]!, asset, required }).sign();
     const validBefore = Number((signed.payload as { payload: Signed }).payload.authorization.validBefore);
     expect(validBefore - before).toBeGreaterThanOrEqual(expected - 1);
     expect(validBefore - before).toBeLessThanOrEqual(expected + 2);
+  });
+
+  it("signs exactly the terms it prepared, which the ledger records before the signature exists", async () => {
+    for (const required of [parsePaymentRequired(v2Response([v2Requirement()])), parsePaymentRequired(v1Response([v1Requirement()]))]) {
+      const prepared = exactEvmScheme.prepare({ account, option: required.options[0]!, asset, required });
+      const signed = await prepared.sign();
+      const authorization = (signed.payload as { payload: Signed }).payload.authorization;
+      expect({ payer: signed.payer, validBefore: signed.validBefore, nonce: signed.nonce }).toEqual({
+        payer: prepared.payer,
+        validBefore: prepared.validBefore,
+        nonce: prepared.nonce,
+      });
+      expect(authorization).toMatchObject({ from: prepared.payer, validBefore: String(prepared.validBefore), nonce: prepared.nonce });
+    }
   });
 });

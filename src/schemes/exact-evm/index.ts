@@ -1,6 +1,6 @@
 import { getAddress, isAddress } from "viem/utils";
 import { findNetwork } from "../../chain/networks.js";
-import type { PaymentScheme, SignedPayment, SignPaymentInput } from "../types.js";
+import type { PaymentScheme, PreparedPayment, SignPaymentInput } from "../types.js";
 import { randomAuthorizationNonce, signTransferAuthorization, type TransferAuthorization } from "./signTransferAuthorization.js";
 import { signingWindowSeconds } from "./signingWindow.js";
 
@@ -27,7 +27,7 @@ export const exactEvmScheme: PaymentScheme = {
     return null;
   },
 
-  async sign({ account, option, asset, required }: SignPaymentInput): Promise<SignedPayment> {
+  prepare({ account, option, asset, required }: SignPaymentInput): PreparedPayment {
     const network = findNetwork(option.network);
     if (!network) throw new Error(`network ${option.network} has no signing support`);
     const now = Math.floor(Date.now() / 1000);
@@ -42,18 +42,24 @@ export const exactEvmScheme: PaymentScheme = {
       nonce: randomAuthorizationNonce(),
     };
     const domain = { ...asset.eip712, chainId: network.chainId, verifyingContract: asset.address };
-    const signature = await signTransferAuthorization(account, domain, authorization);
-    const signed = { authorization, signature };
-    const payload =
-      option.x402Version === 1
-        ? { x402Version: 1, scheme: "exact", network: network.v1Name, payload: signed }
-        : {
-            x402Version: 2,
-            payload: signed,
-            ...(required.resource ? { resource: required.resource } : {}),
-            accepted: option.wire,
-            ...(required.extensions ? { extensions: required.extensions } : {}),
-          };
-    return { payload, payer: account.address, validBefore, nonce: authorization.nonce };
+    return {
+      payer: account.address,
+      validBefore,
+      nonce: authorization.nonce,
+      async sign() {
+        const signed = { authorization, signature: await signTransferAuthorization(account, domain, authorization) };
+        const payload =
+          option.x402Version === 1
+            ? { x402Version: 1, scheme: "exact", network: network.v1Name, payload: signed }
+            : {
+                x402Version: 2,
+                payload: signed,
+                ...(required.resource ? { resource: required.resource } : {}),
+                accepted: option.wire,
+                ...(required.extensions ? { extensions: required.extensions } : {}),
+              };
+        return { payload, payer: account.address, validBefore, nonce: authorization.nonce };
+      },
+    };
   },
 };
