@@ -1,6 +1,6 @@
 import type { PublicClient } from "viem";
 import { findNetwork } from "./networks.js";
-import { createRpcFetch } from "./rpcFetch.js";
+import type { RpcTransports } from "./rpcTransport.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
 export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "getTransaction" | "getTransactionReceipt" | "waitForTransactionReceipt">;
@@ -8,7 +8,7 @@ export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "ge
 /** One viem client per network, made on first use: nothing touches an RPC (or loads viem's client) at start-up. */
 export class PublicClients {
   private readonly clients = new Map<string, Promise<PublicClient>>();
-  private readonly rpcFetch = createRpcFetch();
+  private transports: Promise<RpcTransports> | undefined;
 
   constructor(
     private readonly rpcOverrides: Record<string, string>,
@@ -36,19 +36,17 @@ export class PublicClients {
   }
 
   /** Closes the RPC connections kept alive between calls. */
-  close(): Promise<void> {
-    return this.rpcFetch.close();
+  async close(): Promise<void> {
+    if (this.transports) await (await this.transports).close();
   }
 
   private client(network: string, url: string): Promise<PublicClient> {
     let client = this.clients.get(network);
     if (!client) {
-      client = import("viem").then(
-        ({ createPublicClient, http }) =>
-          createPublicClient({
-            chain: findNetwork(network)?.viemChain,
-            transport: http(url, { timeout: this.timeoutMs, retryCount: 1, fetchFn: this.rpcFetch.fetch }),
-          }) as PublicClient,
+      this.transports ??= import("./rpcTransport.js").then(({ RpcTransports }) => new RpcTransports(this.timeoutMs));
+      client = Promise.all([import("viem"), this.transports]).then(
+        ([{ createPublicClient }, transports]) =>
+          createPublicClient({ chain: findNetwork(network)?.viemChain, transport: transports.transport(url) }) as PublicClient,
       );
       this.clients.set(network, client);
     }

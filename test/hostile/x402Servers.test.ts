@@ -45,10 +45,7 @@ describe("hostile x402 servers", () => {
     rig = await startRig();
     await rig.mint(payer, 10_000_000n);
     // A real transfer of another amount to another address, for a server to claim as its settlement.
-    const before = await rig.publicClient.getBlockNumber();
-    await rig.mint("0x8888888888888888888888888888888888888888", 123n);
-    const block = await rig.publicClient.getBlock({ blockNumber: before + 1n });
-    otherTransferTx = block.transactions[0]!;
+    otherTransferTx = await rig.mint("0x8888888888888888888888888888888888888888", 123n);
 
     elsewhere = await startHostileServer({ "/landing": (_req, res) => res.writeHead(200).end("you followed me") });
     const elsewhereUrl = elsewhere.url.replace("127.0.0.1", "localhost");

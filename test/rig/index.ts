@@ -1,6 +1,7 @@
 import {
   type Address,
   type Chain,
+  type Hash,
   type Hex,
   type HttpTransport,
   type PublicClient,
@@ -73,7 +74,8 @@ export interface Rig {
   balanceOf(address: Address): Promise<bigint>;
   /** Random key, funded with `usdcAtomic` test USDC (default 0), no ETH. */
   newWallet(usdcAtomic?: bigint): Promise<RigWallet>;
-  mint(to: Address, usdcAtomic: bigint): Promise<void>;
+  /** Mints test USDC and waits for it to be mined; resolves to the mint's transaction hash. */
+  mint(to: Address, usdcAtomic: bigint): Promise<Hash>;
   /** Closes the servers and kills anvil. Idempotent. */
   stop(): Promise<void>;
 }
@@ -133,6 +135,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       });
       const receipt = await publicClient.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error(`test rig: mint to ${to} reverted (tx ${hash})`);
+      return hash;
     };
     const newWallet = async (usdcAtomic = 0n): Promise<RigWallet> => {
       const privateKey = generatePrivateKey();

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPublicClient, http, HttpRequestError, RpcRequestError, TimeoutError } from "viem";
+import { createPublicClient, HttpRequestError, RpcRequestError, TimeoutError } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRpcFetch, type RpcFetch } from "../../src/chain/rpcFetch.js";
+import { RpcTransports } from "../../src/chain/rpcTransport.js";
 
 interface Seen {
   method: string;
@@ -12,10 +12,10 @@ interface Seen {
 }
 
 const servers: Server[] = [];
-const fetches: RpcFetch[] = [];
+const transports: RpcTransports[] = [];
 
 afterEach(async () => {
-  await Promise.all(fetches.splice(0).map((f) => f.close()));
+  await Promise.all(transports.splice(0).map((t) => t.close()));
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -37,9 +37,9 @@ async function rpcServer(answer: (seen: Seen, res: ServerResponse) => void) {
 }
 
 function viemClient(url: string, timeout = 5_000) {
-  const rpcFetch = createRpcFetch();
-  fetches.push(rpcFetch);
-  return createPublicClient({ transport: http(url, { fetchFn: rpcFetch.fetch, timeout, retryCount: 0 }) });
+  const rpc = new RpcTransports(timeout);
+  transports.push(rpc);
+  return createPublicClient({ transport: rpc.transport(url) });
 }
 
 const jsonResult = (result: unknown) => (seen: Seen, res: ServerResponse) => {
@@ -47,7 +47,7 @@ const jsonResult = (result: unknown) => (seen: Seen, res: ServerResponse) => {
   res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result }));
 };
 
-describe("createRpcFetch", () => {
+describe("RpcTransports", () => {
   it("carries viem's JSON-RPC request and answer", async () => {
     const rpc = await rpcServer(jsonResult("0x14a34"));
     await expect(viemClient(`${rpc.url}/v2/some-key?x=1`).getChainId()).resolves.toBe(84532);
@@ -133,11 +133,10 @@ describe("createRpcFetch", () => {
     const rpc = await rpcServer(jsonResult("0x1"));
     let closed = 0;
     rpc.server.on("connection", (socket) => socket.on("close", () => closed++));
-    const rpcFetch = createRpcFetch();
-    const client = createPublicClient({ transport: http(rpc.url, { fetchFn: rpcFetch.fetch, retryCount: 0 }) });
-    await client.getChainId();
+    const rpcTransports = new RpcTransports(5_000);
+    await createPublicClient({ transport: rpcTransports.transport(rpc.url) }).getChainId();
     expect(closed).toBe(0);
-    await rpcFetch.close();
+    await rpcTransports.close();
     await expect.poll(() => closed).toBe(1);
   });
 });
