@@ -7,16 +7,19 @@ const MAX_RPC_REDIRECTS = 3;
 
 interface RpcAnswer {
   result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
+  /** Usually `{ code, message, data }`; servers send other shapes too. */
+  error?: unknown;
 }
 
 /**
  * JSON-RPC over HTTP for viem's clients, on one keep-alive undici agent. It throws the
- * errors viem's own http transport throws (HttpRequestError, RpcRequestError,
- * TimeoutError), so retries and messages are unchanged. Measured against anvil, a receipt
- * read took 1.0 ms through viem's http transport (fetch, a Request and a Response, web
- * streams, three Headers objects per call) and 0.58 ms through this; every verified paid
- * call waits for one. Credentials in the URL are sent as basic auth, as viem does.
+ * errors viem's own http transport throws, in the same cases and with the status and
+ * headers its retry rule reads (HttpRequestError, RpcRequestError, TimeoutError), and
+ * sends credentials in the URL as basic auth, as viem does. Measured against anvil, a
+ * receipt read took 1.0 ms through viem's http transport (fetch, a Request and a Response,
+ * web streams, three Headers objects per call) and 0.58 ms through this; every verified
+ * paid call waits for one. An answer over the limit fails as an HttpRequestError (viem
+ * names it ResponseBodyTooLargeError), and at most 3 redirects are followed.
  */
 export class RpcTransports {
   private readonly dispatcher: Dispatcher = new Agent({ maxResponseSize: MAX_RPC_RESPONSE_BYTES }).compose(
@@ -40,33 +43,52 @@ export class RpcTransports {
   private async call(url: string, headers: Record<string, string>, body: { method: string; params: unknown }): Promise<unknown> {
     const text = JSON.stringify({ jsonrpc: "2.0", id: ++this.nextId, ...body });
     const signal = AbortSignal.timeout(this.timeoutMs);
-    let status: number;
+    let answer: Dispatcher.ResponseData;
     let answerText: string;
     try {
-      const answer = await request(url, { method: "POST", headers, body: text, dispatcher: this.dispatcher, signal });
-      status = answer.statusCode;
+      answer = await request(url, { method: "POST", headers, body: text, dispatcher: this.dispatcher, signal });
       answerText = await answer.body.text();
     } catch (error) {
       if (signal.aborted) throw new TimeoutError({ body, url });
       throw new HttpRequestError({ body, url, cause: error as Error });
     }
-    let answer: RpcAnswer | undefined;
+    const status = answer.statusCode;
+    const ok = status >= 200 && status <= 299;
+    let parsed: RpcAnswer;
     try {
-      answer = JSON.parse(answerText) as RpcAnswer;
-    } catch {
-      // Not JSON: an error page from a proxy or a wrong URL, reported below with its status.
+      parsed = JSON.parse(answerText || "{}") as RpcAnswer;
+    } catch (error) {
+      // viem's rule: a 2xx answer that is not JSON is a failed request (retried); an error
+      // status keeps its text as the details.
+      if (ok) throw new HttpRequestError({ body, url, cause: error as Error });
+      parsed = { error: answerText };
     }
-    if (answer?.error && typeof answer.error.code === "number") throw new RpcRequestError({ body, error: answer.error, url, status });
-    if (status < 200 || status > 299 || !answer || typeof answer !== "object") {
-      throw new HttpRequestError({ body, url, status, details: answerText.slice(0, 500) || `HTTP ${status}` });
+    if (!ok) {
+      const answerHeaders = headersOf(answer.headers);
+      if (isRpcError(parsed.error)) throw new RpcRequestError({ body, error: parsed.error, url, status, headers: answerHeaders });
+      throw new HttpRequestError({ body, url, status, headers: answerHeaders, details: JSON.stringify(parsed.error) || `HTTP ${status}` });
     }
-    return answer.result;
+    // As viem does: any error member fails the call, whatever its shape.
+    if (parsed.error) throw new RpcRequestError({ body, error: parsed.error as { code: number; message: string }, url });
+    return parsed.result;
   }
+}
+
+function isRpcError(error: unknown): error is { code: number; message: string } {
+  return typeof (error as { code?: unknown })?.code === "number" && typeof (error as { message?: unknown })?.message === "string";
+}
+
+function headersOf(raw: Dispatcher.ResponseData["headers"]): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
 }
 
 function splitCredentials(rpcUrl: string): { url: string; authorization: string | undefined } {
   const url = new URL(rpcUrl);
-  if (!url.username) return { url: rpcUrl, authorization: undefined };
+  if (!url.username && !url.password) return { url: rpcUrl, authorization: undefined };
   const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   url.username = "";
   url.password = "";

@@ -94,6 +94,26 @@ describe("RpcTransports", () => {
     expect((cause as HttpRequestError).message).toContain("upstream down");
   });
 
+  it("fails a call whose answer carries an error of any shape, as viem does", async () => {
+    const rpc = await rpcServer((_seen, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: 1, error: "rate limited" })));
+    const error = await viemClient(rpc.url).getChainId().catch((e: unknown) => e);
+    expect((error as { walk: (f: (e: unknown) => boolean) => unknown }).walk((e) => e instanceof RpcRequestError)).toBeTruthy();
+  });
+
+  it("retries what viem's http transport retries: a 2xx answer that is not JSON, a 429 (with its Retry-After)", async () => {
+    const rpc = await rpcServer((seen, res) => {
+      if (seen.url === "/garbled") return void res.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>");
+      res.writeHead(429, { "retry-after": "0", "content-type": "text/plain" }).end("slow down");
+    });
+    const garbled = await viemClient(`${rpc.url}/garbled`).getChainId().catch((e: unknown) => e);
+    expect((garbled as { walk: (f: (e: unknown) => boolean) => unknown }).walk((e) => e instanceof HttpRequestError)).toBeTruthy();
+    const limited = await viemClient(`${rpc.url}/limited`).getChainId().catch((e: unknown) => e);
+    const cause = (limited as { walk: (f: (e: unknown) => boolean) => unknown }).walk((e) => e instanceof HttpRequestError) as HttpRequestError;
+    expect(cause.status).toBe(429);
+    expect(cause.headers?.get("retry-after")).toBe("0");
+    expect(rpc.seen.map((s) => s.url)).toEqual(["/garbled", "/garbled", "/limited", "/limited"]);
+  });
+
   it("follows a redirect with the same request", async () => {
     const rpc = await rpcServer((seen, res) => {
       if (seen.url === "/old") return void res.writeHead(307, { location: "/new" }).end();
