@@ -19,8 +19,11 @@ import type {
   UsageQuery,
 } from "./types.js";
 
-/** Batches run back to back under one lock before it is given back for other processes. */
-const MAX_BATCHES_PER_LOCK = 8;
+/**
+ * Batches run back to back under one lock before it is given back: a reservation and the
+ * sign line that follows it, not a whole burst, so other processes wait no longer than before.
+ */
+const MAX_BATCHES_PER_LOCK = 2;
 
 /** An operation waiting for the lock. `durable`: it must be on disk before it resolves. */
 interface Queued {
@@ -179,9 +182,8 @@ export class FileBudgetStore implements BudgetStore {
   /**
    * Takes the lock and runs queued batches under it. After a batch settles, one turn of the
    * event loop lets its callers queue what follows at once (a reservation is followed by
-   * its sign line), which then runs under the same lock instead of waiting for the lock
-   * to be given back and taken again. At most MAX_BATCHES_PER_LOCK, so other processes get
-   * their turn.
+   * its sign line), which then runs under the same lock instead of waiting for the lock to
+   * be given back and taken again. At most MAX_BATCHES_PER_LOCK, so a hold stays short.
    */
   private async runUnderLock(): Promise<void> {
     let unlock: () => Promise<void>;
@@ -191,13 +193,18 @@ export class FileBudgetStore implements BudgetStore {
       for (const queued of this.pending.splice(0)) queued.reject(unavailable(this.file.path, error));
       return;
     }
-    for (let batches = 0; this.pending.length > 0 && batches < MAX_BATCHES_PER_LOCK; batches++) {
-      await this.runBatch(this.pending.splice(0));
-      await new Promise((resolve) => setImmediate(resolve));
+    try {
+      for (let batches = 0; this.pending.length > 0 && batches < MAX_BATCHES_PER_LOCK; batches++) {
+        await this.runBatch(this.pending.splice(0));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      // Removed after the operations it guarded have settled: the rmdir (a journal write)
+      // runs in libuv's pool while their callers go on.
+      await unlock().catch((error: Error) =>
+        this.logger.log("error", `could not remove the ledger lock ${this.file.path}.lock (${error.message}); other processes will wait until it is stale`),
+      );
     }
-    // The lock directory is removed after the operations it guarded have settled: its rmdir
-    // (a journal write) runs in libuv's pool while their callers go on.
-    await unlock().catch(() => undefined);
   }
 
   /** Runs a batch under one sync, then settles each operation. Never throws. */
@@ -264,7 +271,7 @@ export function usageQueryFor(request: ReserveRequest): UsageQuery {
 function unavailable(path: string, error: unknown): CodedError {
   return new CodedError(
     ErrorCode.BUDGET_STORE_UNAVAILABLE,
-    `The spending ledger at ${path} cannot be used (${(error as Error).message}); nothing was signed. Check that the file and its folder are writable and not held by a stuck process, or set "ledger" in the config to another path.`,
+    `The spending ledger at ${path} cannot be used (${(error as Error).message}); nothing was sent and nothing was paid. Check that the file and its folder are writable and not held by a stuck process, or set "ledger" in the config to another path.`,
     { path },
   );
 }

@@ -60,8 +60,10 @@ export async function acquireLedgerLock(ledgerPath: string, onLost: (message: st
   return async () => {
     released = true;
     clearTimeout(refresher);
-    await removeLockDir(path);
+    // Forgotten first: once the rmdir is done another process may hold the lock, and this
+    // process's exit hook must never remove that one.
     held.delete(path);
+    await removeLockDir(path);
   };
 }
 

@@ -179,7 +179,7 @@ export async function checkLedger(config: Config, wallet: string | null = null):
   try {
     const usage = await store.usage({ sessionId: "doctor", hostPatterns: [] });
     const file = await LedgerFile.open(path);
-    const { events, unreadable } = await file.readRange(0, await file.size()).finally(() => file.close());
+    const { events, unreadable } = await file.readRange(0, file.size()).finally(() => file.close());
     const payments = events.filter((e) => e.type === "reserve").length;
     const summary = `${path}: writable, ${payments} payment(s) recorded`;
     const ledger: Check =

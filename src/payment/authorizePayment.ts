@@ -10,6 +10,8 @@ import type { PreparedPayment, SignedPayment } from "../schemes/types.js";
 import type { PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
 import { capsFor } from "./capsFor.js";
+import { commitOutcome } from "./commitOutcome.js";
+import { buildReceipt } from "./receipt.js";
 
 export interface Authorization {
   reservation: Reservation;
@@ -61,7 +63,12 @@ export async function authorizePayment(
   const recorded = rt.budget.recordSigned(reservation, { payer: prepared.payer, validBefore: prepared.validBefore, nonce: prepared.nonce });
   const [record, signing] = await Promise.allSettled([recorded, sign(prepared, url)]);
   if (record.status === "rejected") throw record.reason;
-  if (signing.status === "rejected") throw signing.reason;
+  if (signing.status === "rejected") {
+    const note = "signing failed after the terms were recorded; nothing left this process";
+    const receipt = buildReceipt({ option: chosen.option, asset: chosen.asset, payer: prepared.payer, url, transaction: null, status: "unconfirmed", note });
+    await commitOutcome(rt, reservation, { status: "unconfirmed", receipt });
+    throw signing.reason;
+  }
   rt.balances.spend(chosen.asset, account.address, chosen.option.amount);
   return { reservation, signed: signing.value };
 }
@@ -75,8 +82,8 @@ function prepare(account: PrivateKeyAccount, chosen: PayableOption, required: Pa
 }
 
 async function sign(prepared: PreparedPayment, url: string): Promise<SignedPayment> {
-  // One turn of the event loop first, so the ledger record reaches its disk sync before the
-  // signing (synchronous CPU work) holds the thread.
+  // One turn of the event loop first, so the ledger record usually reaches its disk sync
+  // before the signing (synchronous CPU work) holds the thread. Only timing depends on it.
   await new Promise((resolve) => setImmediate(resolve));
   try {
     return await prepared.sign();

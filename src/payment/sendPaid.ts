@@ -1,5 +1,5 @@
 import type { Hex } from "viem";
-import type { PaymentOutcome, Reservation } from "../budget/types.js";
+import type { Reservation } from "../budget/types.js";
 import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
@@ -10,6 +10,7 @@ import { encodeJsonHeader, paymentHeaderName } from "../x402/headers.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { parseSettlement } from "../x402/parseSettlement.js";
 import type { PayableOption } from "../x402/select.js";
+import { commitOutcome } from "./commitOutcome.js";
 import { buildReceipt, type Receipt } from "./receipt.js";
 
 export type SendResult =
@@ -36,7 +37,7 @@ export async function sendPaid(
     buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });
 
   if (signal?.aborted) {
-    await commit(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", "cancelled before the paid request was sent; the signature never left this process") });
+    await commitOutcome(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", "cancelled before the paid request was sent; the signature never left this process") });
     throw new CodedError(
       ErrorCode.HTTP_ERROR,
       `The request to ${request.url} was cancelled after the payment of ${describe} was signed but before it was sent: nothing was paid. The amount stays counted in today's budget.`,
@@ -52,7 +53,7 @@ export async function sendPaid(
     );
   } catch (error) {
     const reason = isCodedError(error) ? error.message : String(error);
-    await commit(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", `the paid request failed: ${reason}`) });
+    await commitOutcome(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", `the paid request failed: ${reason}`) });
     throw new CodedError(
       ErrorCode.HTTP_ERROR,
       `A payment of ${describe} for ${request.url} was signed, but the paid request failed: ${reason} The payment may still settle; it counts against the budget. Check wallet_balance before retrying.`,
@@ -63,7 +64,7 @@ export async function sendPaid(
   if (paid.status === 402) {
     rt.balances.forget(chosen.asset, signed.payer);
     const reason = rejectionReason(paid);
-    await commit(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
+    await commitOutcome(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
     rt.logger.log("warning", `payment of ${describe} for ${request.url} was rejected: ${reason}`);
     return {
       kind: "asked-again",
@@ -79,7 +80,7 @@ export async function sendPaid(
   const receipt = await settle(rt, paid, chosen, signed, receiptFor);
   // The answer does not wait for the outcome to be written: the durable sign line already
   // counts the payment for good, and the outcome adds the receipt the agent is being handed.
-  rt.defer(() => commit(rt, reservation, { status: receipt.status as "settled", receipt }));
+  rt.defer(() => commitOutcome(rt, reservation, { status: receipt.status as "settled", receipt }));
   rt.logger.log(
     receipt.status === "mismatch" ? "warning" : "info",
     `paid ${describe} to ${receipt.payTo} on ${receipt.network} for ${request.url} (${receipt.status}${receipt.transaction ? ` ${receipt.transaction}` : ""}${receipt.note ? `: ${receipt.note}` : ""})`,
@@ -117,14 +118,6 @@ async function settle(
   if (verification.status === "mismatch") return receiptFor(settlement.transaction, "mismatch", verification.detail);
   if (verification.status === "unknown") return receiptFor(settlement.transaction, "unconfirmed", verification.detail);
   return receiptFor(settlement.transaction, "settled", verification.detail);
-}
-async function commit(rt: Runtime, reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
-  try {
-    await rt.budget.commit(reservation, outcome);
-  } catch (error) {
-    // The amount stays counted as spent (the reservation holds it); losing the outcome is only a bookkeeping gap.
-    rt.logger.log("error", `could not record a payment outcome: ${(error as Error).message}`);
-  }
 }
 function rejectionReason(response: HttpResponse): string {
   try {

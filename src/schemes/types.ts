@@ -22,7 +22,7 @@ export interface SignedPayment {
 
 /**
  * An authorization whose terms are fixed but not signed yet. The ledger records its terms
- * while the key signs them, so the record is on disk no later than the signature exists.
+ * while the key signs them; the signature is handed on only once that record is on disk.
  */
 export interface PreparedPayment {
   payer: string;

@@ -100,6 +100,8 @@ describe("authorizePayment", () => {
     expect((error as Error).message).toMatch(/hardware wallet unplugged.*Nothing was paid; the amount stays counted/);
     const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: [] });
     expect(usage.session).toBe(10_000n);
+    const [entry] = await rt.budget.history({ limit: 1, sinceMs: 0, host: undefined });
+    expect(entry).toMatchObject({ status: "unconfirmed", receipt: { note: expect.stringContaining("nothing left this process") } });
   });
 
   it("a call cancelled before the terms are recorded releases its reservation", async () => {

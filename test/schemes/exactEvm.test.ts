@@ -87,7 +87,7 @@ describe("exact on EVM signing", () => {
     expect(validBefore - before).toBeLessThanOrEqual(expected + 2);
   });
 
-  it("signs exactly the terms it prepared, which the ledger records before the signature exists", async () => {
+  it("signs exactly the terms it prepared (the terms the ledger records)", async () => {
     for (const required of [parsePaymentRequired(v2Response([v2Requirement()])), parsePaymentRequired(v1Response([v1Requirement()]))]) {
       const prepared = exactEvmScheme.prepare({ account, option: required.options[0]!, asset, required });
       const signed = await prepared.sign();

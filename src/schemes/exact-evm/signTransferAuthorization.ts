@@ -48,7 +48,7 @@ const DOMAIN_TYPES = {
 const domainSeparators = new Map<string, Hex>();
 
 function domainSeparator(domain: TokenDomain): Hex {
-  const key = `${domain.chainId}:${domain.verifyingContract}:${domain.name}:${domain.version}`;
+  const key = JSON.stringify([domain.chainId, domain.verifyingContract, domain.name, domain.version]);
   let separator = domainSeparators.get(key);
   if (!separator) {
     separator = hashStruct({ data: { ...domain, chainId: BigInt(domain.chainId) }, primaryType: "EIP712Domain", types: DOMAIN_TYPES });
