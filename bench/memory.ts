@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Rig } from "../test/rig/index.js";
 import { BEFORE_ENTRY, PAID_PRICE_ATOMIC, beforeLabel, benchConfig, envInt, paidReceipt, rssMb, startServer, tempDir, type BenchSession } from "./harness.js";
 import { mean, type Row, type ScenarioResult } from "./stats.js";
@@ -8,8 +9,10 @@ const NAME = "memory";
 const SAMPLE_EVERY = 100;
 const TARGET_MB = 120;
 const MAX_SECONDS = 900;
-/** Old-space limit of the third server: if it serves every call, the live heap fits in it. */
-const CAPPED_HEAP_MB = 64;
+/** How much the live heap may move between calls 300–600 and the last 300 and still be flat. */
+const PLATEAU_TOLERANCE = 0.05;
+/** Preload of the third server: a full GC and the live heap on SIGUSR2. */
+const LIVE_HEAP_PRELOAD = fileURLToPath(new URL("./liveHeap.cjs", import.meta.url));
 /** The node flags the MCP Bundle starts the server with (manifest.json: every arg before the entry point). */
 const BUNDLE_FLAGS: string[] = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8")).server.mcp_config.args.slice(0, -1);
 
@@ -18,10 +21,11 @@ const BUNDLE_FLAGS: string[] = JSON.parse(readFileSync(new URL("../manifest.json
  * check, for speed), sampled every 100 calls. The first sample, after one call, is the
  * baseline of the same process. A second server, alternated call by call, runs with the
  * flags of the MCP Bundle (a young generation of at most 2 MB per semi-space instead of
- * 16: most of the default's RSS above the live set is young-generation space). A third runs
- * with --max-old-space-size=64: V8 grows its heap lazily while memory is plentiful, so RSS
- * alone cannot tell garbage from a leak; a server that serves all the calls under a 64 MB
- * old space (and stays flat) shows the live set does not grow with the call count.
+ * 16: most of the default's RSS above the live set is young-generation space). V8 grows its
+ * heap lazily while memory is plentiful, so RSS alone cannot tell garbage from a leak: a
+ * third server, at each sample, runs a full garbage collection and reports its live heap
+ * (bench/liveHeap.cjs, under --expose-gc). "Plateaus" is about that live heap; its RSS is
+ * not a target (the forced collections keep it lower than a normal server's).
  */
 export async function memory(rig: Rig): Promise<ScenarioResult> {
   const calls = envInt("BENCH_MEMORY_CALLS", 1000);
@@ -34,17 +38,26 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
       ...(entry ? { entry } : {}),
     });
   };
+  const server = async (label: string, nodeArgs: string[], live = false, entry?: string) => ({
+    label,
+    live,
+    session: await start(nodeArgs, entry),
+    series: [] as { calls: number; rss: number }[],
+    liveSeries: [] as { calls: number; mb: number }[],
+    hwm: 0,
+  });
   const servers = [
-    { label: "default", session: await start([]), series: [] as { calls: number; rss: number }[], hwm: 0 },
-    { label: `as the .mcpb runs it (${BUNDLE_FLAGS.join(" ")})`, session: await start(BUNDLE_FLAGS), series: [] as { calls: number; rss: number }[], hwm: 0 },
-    { label: `--max-old-space-size=${CAPPED_HEAP_MB}`, session: await start([`--max-old-space-size=${CAPPED_HEAP_MB}`]), series: [] as { calls: number; rss: number }[], hwm: 0 },
+    await server("default", []),
+    await server(`as the .mcpb runs it (${BUNDLE_FLAGS.join(" ")})`, BUNDLE_FLAGS),
+    await server("live heap after a full GC", ["--expose-gc", "--require", LIVE_HEAP_PRELOAD], true),
     // An earlier revision's build, default flags, alternated with the others (BENCH_BEFORE_ENTRY).
-    ...(BEFORE_ENTRY ? [{ label: beforeLabel(), session: await start([], BEFORE_ENTRY), series: [] as { calls: number; rss: number }[], hwm: 0 }] : []),
+    ...(BEFORE_ENTRY ? [await server(beforeLabel(), [], false, BEFORE_ENTRY)] : []),
   ];
-  const sample = (s: (typeof servers)[number], done: number) => {
+  const sample = async (s: (typeof servers)[number], done: number) => {
     const m = rssMb(s.session.pid);
     s.hwm = Math.max(s.hwm, m.hwm);
     s.series.push({ calls: done, rss: m.rss });
+    if (s.live) s.liveSeries.push({ calls: done, mb: await liveHeapMb(s.session, s.liveSeries.length + 1) });
   };
   const call = async (session: BenchSession, tag: string) => paidReceipt(await session.call("paid_fetch", { url: `${rig.v2.url}/paid?m=${tag}` }));
   let done = 0;
@@ -52,30 +65,62 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
   try {
     for (const [i, s] of servers.entries()) {
       await call(s.session, `warm${i}`);
-      sample(s, 0);
+      await sample(s, 0);
     }
     const deadline = started + MAX_SECONDS * 1000;
     while (done < calls && Date.now() < deadline) {
       for (const [i, s] of servers.entries()) await call(s.session, `${i}-${done}`);
       done++;
-      if (done % SAMPLE_EVERY === 0) for (const s of servers) sample(s, done);
+      if (done % SAMPLE_EVERY === 0) for (const s of servers) await sample(s, done);
     }
   } finally {
     await Promise.all(servers.map((s) => s.session.close()));
   }
   const seconds = (Date.now() - started) / 1000;
 
+  /** Mean of the last 300 calls' samples against calls 300–600: null without enough samples. */
+  const growthOf = (points: { calls: number; value: number }[]) => {
+    const window = (from: number, to: number) => points.filter((p) => p.calls > from && p.calls <= to).map((p) => p.value);
+    const last = window(done - 300, done);
+    const middle = window(300, 600);
+    return last.length > 0 && middle.length > 0 ? (mean(last) - mean(middle)) / mean(middle) : null;
+  };
+  const verdict = (growth: number | null) =>
+    growth === null ? "not enough samples" : Math.abs(growth) <= PLATEAU_TOLERANCE ? "plateaus" : growth > 0 ? "still growing" : "shrinks";
+  const growthNote = (growth: number | null) => (growth === null ? "" : ` (mean of the last 300 calls vs calls 300–600: ${(growth * 100).toFixed(1)}%)`);
+
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const s of servers) {
-    const window = (from: number, to: number) => s.series.filter((p) => p.calls > from && p.calls <= to).map((p) => p.rss);
-    const last = window(done - 300, done);
-    const middle = window(300, 600);
-    const growth = last.length > 0 && middle.length > 0 ? (mean(last) - mean(middle)) / mean(middle) : null;
-    const plateau = growth === null ? "not enough samples" : Math.abs(growth) <= 0.05 ? "plateaus" : growth > 0 ? "still growing" : "shrinks";
+    const rssGrowth = growthOf(s.series.map((p) => ({ calls: p.calls, value: p.rss })));
+    const rssSeries = `RSS (MB) by paid calls done: ${s.series.map((p) => `${p.calls}: ${p.rss.toFixed(1)}`).join(", ")}. Peak VmHWM ${s.hwm.toFixed(1)} MB`;
+    if (s.live) {
+      const growth = growthOf(s.liveSeries.map((p) => ({ calls: p.calls, value: p.mb })));
+      const first = s.liveSeries[0]!.mb;
+      const lastSample = s.liveSeries[s.liveSeries.length - 1]!.mb;
+      rows.push(
+        { scenario: NAME, variant: `${s.label}: after 1 call`, n: 1, median: first, p95: null, unit: "MB", ratio: null, note: "baseline" },
+        {
+          scenario: NAME,
+          variant: `${s.label}: after ${done} paid calls`,
+          n: s.liveSeries.length,
+          median: lastSample,
+          p95: null,
+          unit: "MB",
+          ratio: lastSample / first,
+          baseline: `${s.label}: after 1 call`,
+          target: `plateau (±${PLATEAU_TOLERANCE * 100}%)`,
+          pass: verdict(growth) === "plateaus",
+          note: `${verdict(growth)}${growthNote(growth)}`,
+        },
+      );
+      notes.push(
+        `Memory, ${s.label}: live heap (MB) by paid calls done: ${s.liveSeries.map((p) => `${p.calls}: ${p.mb.toFixed(1)}`).join(", ")}. Verdict: ${verdict(growth)}. Its ${rssSeries}.`,
+      );
+      continue;
+    }
     const first = s.series[0]!.rss;
     const peak = Math.max(...s.series.map((p) => p.rss));
-    const growthNote = growth === null ? "" : ` (mean RSS of the last 300 calls vs calls 300–600: ${(growth * 100).toFixed(1)}%)`;
     rows.push(
       { scenario: NAME, variant: `${s.label}: RSS after 1 call`, n: 1, median: first, p95: null, unit: "MB", ratio: null, note: "baseline" },
       {
@@ -89,11 +134,23 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
         baseline: `${s.label}: RSS after 1 call`,
         target: `≤ ${TARGET_MB} MB`,
         pass: peak <= TARGET_MB,
-        note: `VmHWM ${s.hwm.toFixed(1)} MB; ${plateau}${growthNote}`,
+        note: `VmHWM ${s.hwm.toFixed(1)} MB; RSS ${verdict(rssGrowth)}${growthNote(rssGrowth)}`,
       },
     );
-    notes.push(`Memory, ${s.label}: RSS (MB) by paid calls done: ${s.series.map((p) => `${p.calls}: ${p.rss.toFixed(1)}`).join(", ")}. Peak VmHWM ${s.hwm.toFixed(1)} MB. Verdict: ${plateau}.`);
+    notes.push(`Memory, ${s.label}: ${rssSeries}. RSS verdict: ${verdict(rssGrowth)}.`);
   }
   notes.push(`Memory: ${done} calls per server in ${seconds.toFixed(0)} s, alternated between the servers, one caller, verifySettlement off; the pay-once cache keeps up to 256 responses.`);
   return { rows, notes };
+}
+
+/** Asks the live-heap server (bench/liveHeap.cjs) for a full GC and reads what is left alive. */
+async function liveHeapMb(session: BenchSession, report: number): Promise<number> {
+  process.kill(session.pid, "SIGUSR2");
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const answer = new RegExp(`^bench-live-heap ${report} (\\d+)$`, "m").exec(session.stderr());
+    if (answer) return Number(answer[1]) / 1024 / 1024;
+    if (Date.now() > deadline) throw new Error(`bench: the live-heap server did not answer report ${report} after SIGUSR2`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
