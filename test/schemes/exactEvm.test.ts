@@ -6,20 +6,10 @@ import { exactEvmScheme } from "../../src/schemes/exact-evm/index.js";
 import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from "../../src/schemes/exact-evm/signingWindow.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { BASE_SEPOLIA_USDC, v1Requirement, v1Response, v2Requirement, v2Response } from "../x402/helpers.js";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "./transferAuthorizationTypes.js";
 
 const account = privateKeyToAccount(generatePrivateKey());
 const asset = KNOWN_ASSETS.find((a) => a.network === "eip155:84532")!;
-
-const AUTH_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 interface Signed {
   authorization: { from: string; to: string; value: string; validAfter: string; validBefore: string; nonce: Hex };
@@ -30,7 +20,7 @@ async function signerOf(signed: Signed, domainName: string): Promise<string> {
   const a = signed.authorization;
   return recoverTypedDataAddress({
     domain: { name: domainName, version: "2", chainId: 84532, verifyingContract: BASE_SEPOLIA_USDC },
-    types: AUTH_TYPES,
+    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
     primaryType: "TransferWithAuthorization",
     message: {
       from: a.from as Hex,

@@ -9,17 +9,7 @@ import {
   type TokenDomain,
   type TransferAuthorization,
 } from "../../src/schemes/exact-evm/signTransferAuthorization.js";
-
-const TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "./transferAuthorizationTypes.js";
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}` as Hex);
 const address = hex(20).map((h) => h as Address);
@@ -44,7 +34,7 @@ const authorizationArb = fc.record({
 function viemDigest(domain: TokenDomain, a: TransferAuthorization): Hex {
   return hashTypedData({
     domain,
-    types: TYPES,
+    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
     primaryType: "TransferWithAuthorization",
     message: { ...a, value: BigInt(a.value), validAfter: BigInt(a.validAfter), validBefore: BigInt(a.validBefore) },
   });
