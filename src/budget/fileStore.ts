@@ -194,9 +194,11 @@ export class FileBudgetStore implements BudgetStore {
       return;
     }
     try {
-      for (let batches = 0; this.pending.length > 0 && batches < MAX_BATCHES_PER_LOCK; batches++) {
+      for (let batches = 1; ; batches++) {
         await this.runBatch(this.pending.splice(0));
+        if (batches === MAX_BATCHES_PER_LOCK) break;
         await new Promise((resolve) => setImmediate(resolve));
+        if (this.pending.length === 0) break;
       }
     } finally {
       // Removed after the operations it guarded have settled: the rmdir (a journal write)
