@@ -21,7 +21,11 @@ const hostPattern = z
 
 const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an EVM address (0x + 40 hex digits)");
 
-const usdRate = z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'the USD price of one whole token as a decimal string, such as "1.08"');
+/** Caps are counted in USD, so a token priced at 0 would pass every one of them, whatever the amount. */
+const usdRate = z
+  .string()
+  .regex(/^\d{1,12}(\.\d{1,6})?$/, 'the USD price of one whole token as a decimal string, such as "1.08"')
+  .refine((rate) => /[1-9]/.test(rate), "the USD price of one whole token must be more than 0 (at 0, any amount of it would pass every spending cap)");
 
 export const DEFAULT_NETWORKS = ["eip155:8453", "eip155:84532"];
 

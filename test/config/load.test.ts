@@ -40,6 +40,24 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ configPath: fileWith({ rpc: { "eip155:84532": "ftp://x" } }), env: {} })).toThrow(/rpc/);
   });
 
+  it("refuses a token counted at 0 USD: every amount of it would pass every cap", () => {
+    const asset = (usdPerUnit: string) => ({
+      network: "eip155:84532",
+      address: "0x1111111111111111111111111111111111111111",
+      symbol: "ZERO",
+      decimals: 6,
+      usdPerUnit,
+      eip712: { name: "Zero", version: "1" },
+    });
+    for (const zero of ["0", "0.0", "00.000000"]) {
+      expect(() => loadConfig({ configPath: fileWith({ assets: [asset(zero)] }), env: {} })).toThrow(
+        /assets\.0\.usdPerUnit: the USD price of one whole token must be more than 0/,
+      );
+    }
+    expect(() => loadConfig({ configPath: fileWith({ assets: [asset("-1")] }), env: {} })).toThrow(/assets\.0\.usdPerUnit/);
+    expect(loadConfig({ configPath: fileWith({ assets: [asset("0.000001")] }), env: {} }).assets[0]?.usdPerUnit).toBe("0.000001");
+  });
+
   it("explains an unreadable or non-JSON file", () => {
     expect(() => loadConfig({ configPath: "/nonexistent/x.json", env: {} })).toThrow(/Cannot read the config file/);
     expect(() => loadConfig({ configPath: fileWith("{nope"), env: {} })).toThrow(/not valid JSON/);
