@@ -3,6 +3,7 @@ import type { Agent } from "undici";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import { isPrivateAddress } from "../policy/privateAddress.js";
 import { guardedLookup, privateAddressError } from "./guardedLookup.js";
+import { assertCallerHeaders } from "./requestHeaders.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
 export interface HttpClientOptions {
@@ -76,6 +77,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
       try {
+        // Tool input is validated already; this keeps any other caller's Host or framing off the wire too.
+        assertCallerHeaders(request.headers);
         let current = request;
         for (let hop = 0; ; hop++) {
           const response = await sendOnce(current, combined);

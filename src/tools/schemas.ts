@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { clientOwnedHeader, refusedHeaderMessage } from "../http/requestHeaders.js";
+import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 
 /** Output shapes shared by tools. Field names are a public contract. */
 
@@ -15,6 +17,15 @@ export type BudgetOutput = z.infer<typeof BudgetOutput>;
 
 const NO_CRLF = /^[^\r\n]*$/;
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const PAYMENT_HEADERS = new Set([PAYMENT_SIGNATURE_HEADER.toLowerCase(), X_PAYMENT_HEADER.toLowerCase()]);
+
+/** Why the agent may not set this header, or undefined: the client's own, and the payment the wallet signs. */
+function refusedHeader(name: string): string | undefined {
+  if (PAYMENT_HEADERS.has(name.toLowerCase())) {
+    return "the wallet adds the payment itself, once the price has passed the owner's caps. Remove it and let paid_fetch pay";
+  }
+  return clientOwnedHeader(name);
+}
 
 /** The HTTP request a tool makes, as the model describes it. */
 export const RequestInput = {
@@ -31,7 +42,15 @@ export const RequestInput = {
     .record(z.string().max(256), z.string().max(8192).regex(NO_CRLF, "header values must not contain CR or LF"))
     // A refine rather than a key schema: zod reports a bad record key only as "Invalid key in record".
     .refine((headers) => Object.keys(headers).every((name) => HTTP_TOKEN.test(name)), "header names must be HTTP tokens (no spaces, CR or LF)")
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        const reason = refusedHeader(name);
+        if (reason) ctx.addIssue({ code: "custom", message: refusedHeaderMessage(name, reason), path: [name] });
+      }
+    })
     .optional()
-    .describe('Request headers, e.g. {"content-type": "application/json"}.'),
+    .describe(
+      'Request headers, e.g. {"content-type": "application/json"}. Host, Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers, and payment headers, are the wallet\'s own and refused.',
+    ),
   body: z.string().max(1024 * 1024, "body must be at most 1 MiB (1048576 characters)").optional().describe("Request body, sent as given (set content-type in headers for JSON)."),
 };
