@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import type { Address, Hex, Log } from "viem";
 import { getAddress, parseEventLogs } from "viem/utils";
 import type { PublicClients } from "./publicClients.js";
 
@@ -15,6 +15,25 @@ const transferEventAbi = [
   },
 ] as const;
 
+/** EIP-3009's proof of use: emitted by the token when an authorization is consumed. */
+const authorizationUsedEventAbi = [
+  {
+    type: "event",
+    name: "AuthorizationUsed",
+    inputs: [
+      { indexed: true, name: "authorizer", type: "address" },
+      { indexed: true, name: "nonce", type: "bytes32" },
+    ],
+  },
+] as const;
+
+/**
+ * What ties a transaction to one signed authorization, by the scheme that signed it. A
+ * Transfer of the same terms is not enough: an earlier payment of the same price moved the
+ * same amount between the same two addresses.
+ */
+export type SettlementAuthorization = { kind: "eip3009"; nonce: Hex };
+
 export interface ExpectedTransfer {
   network: string;
   transaction: Hex;
@@ -22,18 +41,23 @@ export interface ExpectedTransfer {
   from: string;
   to: string;
   amount: bigint;
+  /** Without it the transfer cannot be told apart from another payment's: never `verified`. */
+  authorization: SettlementAuthorization | undefined;
 }
 
 export type Verification =
   | { status: "verified" }
   | { status: "mismatch"; detail: string }
+  /** The transfer is there, but nothing proves it settles this payment rather than another. */
+  | { status: "unattributed"; detail: string }
   | { status: "pending"; detail: string }
   | { status: "unknown"; detail: string };
 
 /**
  * Reads the transaction the server named and checks it carries a Transfer of exactly the
- * signed amount, on the signed asset, from our payer to the payee. A server can claim any
- * hash; only the chain can vouch for it. Waits at most `timeoutMs` for the receipt.
+ * signed amount, on the signed asset, from our payer to the payee, and the asset's proof
+ * that this payment's own authorization was used in it. A server can claim any hash; only
+ * the chain can vouch for it. Waits at most `timeoutMs` for the receipt.
  */
 export async function verifySettlementOnChain(
   clients: PublicClients,
@@ -60,13 +84,43 @@ export async function verifySettlementOnChain(
   const match = transfers.find(
     (t) => getAddress(t.address) === asset && t.args.from === from && t.args.to === to && t.args.value === expected.amount,
   );
-  if (match) return { status: "verified" };
-  const seen = transfers
-    .map((t) => `${t.args.value} of ${getAddress(t.address)} from ${t.args.from} to ${t.args.to}`)
-    .join("; ");
+  if (!match) {
+    const seen = transfers
+      .map((t) => `${t.args.value} of ${getAddress(t.address)} from ${t.args.from} to ${t.args.to}`)
+      .join("; ");
+    return {
+      status: "mismatch",
+      detail: `transaction ${expected.transaction} does not transfer ${expected.amount} of ${asset} from ${from} to ${to}; it shows ${seen || "no token transfer"}`,
+    };
+  }
+  if (!expected.authorization) {
+    return {
+      status: "unattributed",
+      detail: `transaction ${expected.transaction} transfers what was signed, but this payment has no authorization id to tell it from another payment of the same terms`,
+    };
+  }
+  return eip3009AuthorizationUsed(receipt.logs, expected.transaction, asset, from, expected.authorization.nonce);
+}
+
+/**
+ * EIP-3009 tokens emit AuthorizationUsed(authorizer, nonce) in the transaction that consumes
+ * the authorization. Only the asset's own event counts: any contract can emit one.
+ */
+function eip3009AuthorizationUsed(logs: Log[], transaction: Hex, asset: Address, payer: Address, nonce: Hex): Verification {
+  const used = parseEventLogs({ abi: authorizationUsedEventAbi, eventName: "AuthorizationUsed", logs }).filter(
+    (u) => getAddress(u.address) === asset && u.args.authorizer === payer,
+  );
+  if (used.some((u) => u.args.nonce.toLowerCase() === nonce.toLowerCase())) return { status: "verified" };
+  if (used.length > 0) {
+    const others = used.map((u) => u.args.nonce).join(", ");
+    return {
+      status: "mismatch",
+      detail: `transaction ${transaction} settles another authorization of ${payer} (nonce ${others}), not this payment's (nonce ${nonce})`,
+    };
+  }
   return {
     status: "mismatch",
-    detail: `transaction ${expected.transaction} does not transfer ${expected.amount} of ${asset} from ${from} to ${to}; it shows ${seen || "no token transfer"}`,
+    detail: `transaction ${transaction} does not use this payment's authorization (nonce ${nonce} of ${payer} on ${asset}); it uses none of ${payer}'s authorizations on that token`,
   };
 }
 

@@ -111,6 +111,7 @@ async function settle(
       from: signed.payer,
       to: chosen.option.payTo,
       amount: chosen.option.amount,
+      authorization: signed.authorization,
     },
     rt.config.verifyTimeoutMs,
   );

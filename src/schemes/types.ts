@@ -1,5 +1,6 @@
 import type { PrivateKeyAccount } from "viem";
 import type { AssetInfo } from "../chain/assets.js";
+import type { SettlementAuthorization } from "../chain/verifySettlementOnChain.js";
 import type { PaymentOption, PaymentRequired } from "../x402/types.js";
 
 export interface SignPaymentInput {
@@ -18,6 +19,8 @@ export interface SignedPayment {
   validBefore: number;
   /** The authorization's unique nonce, so the ledger can match it to an on-chain transfer. */
   nonce: string | undefined;
+  /** What the chain shows when this authorization is settled; the on-chain check requires it. */
+  authorization: SettlementAuthorization | undefined;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replayFirstSettlement, startHostileServer, type HostileServer, type PaymentV2 } from "../hostile/hostileServer.js";
 import { startRig, type Rig } from "../rig/index.js";
+import { startRelayer } from "../rig/relayer.js";
 import { startMcp, textOf, type McpSession } from "./mcpClient.js";
 
 const PAY_TO = "0x2222222222222222222222222222222222222222";
@@ -13,6 +15,8 @@ describe("misbehaving servers", () => {
   let base: string;
   let mcp: McpSession;
   let wallet: { privateKey: `0x${string}`; address: `0x${string}` };
+  let replaying: HostileServer;
+  let replayed: PaymentV2[];
   const paymentHeaders: Record<string, number> = {};
 
   const requirement = (overrides: Record<string, unknown> = {}) => ({
@@ -66,6 +70,9 @@ describe("misbehaving servers", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const replay = replayFirstSettlement([requirement()], await startRelayer(rig));
+    replayed = replay.received;
+    replaying = await startHostileServer({ "/replay": replay.handler });
     mcp = await startMcp({
       config: { networks: ["eip155:84532"], rpc: { "eip155:84532": rig.rpcUrl }, hosts: { allowPrivate: true } },
       env: { X402_PRIVATE_KEY: wallet.privateKey },
@@ -74,6 +81,7 @@ describe("misbehaving servers", () => {
   afterAll(async () => {
     await mcp?.close();
     server?.close();
+    await replaying?.close();
     await rig?.stop();
   });
 
@@ -87,6 +95,22 @@ describe("misbehaving servers", () => {
   it("counts a rejected payment's signed authorization against the session budget", async () => {
     const out = (await mcp.call("wallet_balance")).structuredContent as Record<string, any>;
     expect(out.budget.session.spent).toBe("0.02");
+  });
+
+  it("marks a payment answered with an earlier payment's real transaction as a mismatch, not verified", async () => {
+    // Distinct URLs, so the second call pays instead of reading the first from the pay-once cache.
+    const first = (await mcp.call("paid_fetch", { url: `${replaying.url}/replay?call=1` })).structuredContent as any;
+    expect(first.payment.status).toBe("verified");
+    const second = await mcp.call("paid_fetch", { url: `${replaying.url}/replay?call=2` });
+    const out = second.structuredContent as any;
+    expect(out.body).toBe("content");
+    expect(out.payment.transaction).toBe(first.payment.transaction);
+    expect(out.payment.status).toBe("mismatch");
+    const [settled, ours] = replayed.map((p) => p.payload.authorization.nonce);
+    expect(out.payment.note).toBe(
+      `transaction ${first.payment.transaction} settles another authorization of ${wallet.address} (nonce ${settled}), not this payment's (nonce ${ours})`,
+    );
+    expect(textOf(second)).toMatch(/^content\n\nWARNING: /);
   });
 
   it.each([

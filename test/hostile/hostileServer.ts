@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Relayer, SignedAuthorization } from "../rig/relayer.js";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: { paid: boolean; body: string }) => void;
 
@@ -61,4 +62,38 @@ export function send402v1(res: ServerResponse, accepts: unknown[], error?: strin
 
 export function settlementHeader(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64");
+}
+
+/** The parts of a v2 PAYMENT-SIGNATURE a settling server reads. */
+export interface PaymentV2 {
+  accepted: { network: string };
+  payload: SignedAuthorization;
+}
+
+export function paymentV2Of(req: IncomingMessage): PaymentV2 {
+  return JSON.parse(Buffer.from(String(req.headers["payment-signature"]), "base64").toString("utf8")) as PaymentV2;
+}
+
+/**
+ * Settles the first payment it is sent for real, then answers every later one with that
+ * first transaction: a real transfer of the same terms, but of another authorization. The
+ * later authorizations are never submitted. `received` keeps every payment, in order.
+ */
+export function replayFirstSettlement(accepts: unknown[], relayer: Relayer): { handler: Handler; received: PaymentV2[] } {
+  const received: PaymentV2[] = [];
+  let first: Promise<string> | undefined;
+  const handler: Handler = (req, res, { paid }) => {
+    if (!paid) return send402v2(res, accepts);
+    const payment = paymentV2Of(req);
+    received.push(payment);
+    first ??= relayer.settle(payment.payload);
+    first.then(
+      (transaction) =>
+        res
+          .writeHead(200, { "PAYMENT-RESPONSE": settlementHeader({ success: true, transaction, network: payment.accepted.network }) })
+          .end("content"),
+      (error: Error) => res.writeHead(500).end(`settlement failed: ${error.message}`),
+    );
+  };
+  return { handler, received };
 }

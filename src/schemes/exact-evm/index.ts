@@ -58,7 +58,13 @@ export const exactEvmScheme: PaymentScheme = {
                 accepted: option.wire,
                 ...(required.extensions ? { extensions: required.extensions } : {}),
               };
-        return { payload, payer: account.address, validBefore, nonce: authorization.nonce };
+        return {
+          payload,
+          payer: account.address,
+          validBefore,
+          nonce: authorization.nonce,
+          authorization: { kind: "eip3009", nonce: authorization.nonce },
+        };
       },
     };
   },
