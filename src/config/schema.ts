@@ -101,6 +101,10 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
       /** An HTTP session unused this long is closed; its spending stays counted. */
       sessionIdleSeconds: z.int().min(10).max(7 * 86_400).default(1800),
+      /** Open HTTP sessions, all agents together; each holds a server in memory until it ends or goes idle. */
+      maxSessions: z.int().min(1).max(100_000).default(200),
+      /** Open HTTP sessions one agent may hold, so one agent cannot fill the server (no agents configured: only maxSessions applies). */
+      maxSessionsPerAgent: z.int().min(1).max(100_000).default(20),
       /** Host names clients may use to reach `serve --http` besides the listen address (DNS-rebinding protection). */
       allowedHosts: z.array(z.string().min(1).max(255)).default([]),
     })

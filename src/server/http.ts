@@ -64,20 +64,29 @@ export async function serveHttp(rt: Runtime, listen: HttpListen): Promise<HttpSe
     const existing = sessionFor(req, res);
     if (existing === undefined) return;
     if (existing) return existing.transport.handleRequest(req, res, req.body);
+    const requestId = (req.body as { id?: string | number } | undefined)?.id ?? null;
     if (!isInitializeRequest(req.body)) {
       return void res.status(400).json(rpcError(-32000, "No session: send initialize first, or the Mcp-Session-Id header of a session of yours"));
     }
     const agent = agentOf(req);
+    const refusal = sessionLimitRefusal(agent?.name ?? null);
+    if (refusal) {
+      rt.logger.log("warning", refusal.log);
+      return void res.status(refusal.status).json(rpcError(-32000, refusal.message, requestId));
+    }
+    const id = randomUUID();
     const server = createServer(sessionRuntime(rt, agent));
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, server, agent: agent?.name ?? null, lastSeen: Date.now() }),
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id });
+    // The slot is taken before the first await, so a burst of initialize requests cannot overshoot the limits.
+    sessions.set(id, { transport, server, agent: agent?.name ?? null, lastSeen: Date.now() });
+    transport.onclose = () => void sessions.delete(id);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    } finally {
+      // The transport refused the initialize (a bad header or body): no session started, and closing frees its slot.
+      if (transport.sessionId === undefined) void server.close().catch(() => undefined);
+    }
   });
   const forExisting = async (req: Request, res: Response) => {
     const session = sessionFor(req, res);
@@ -100,6 +109,33 @@ export async function serveHttp(rt: Runtime, listen: HttpListen): Promise<HttpSe
     }
     session.lastSeen = Date.now();
     return session;
+  }
+
+  /**
+   * Each session holds a server in memory until it ends or goes idle, so their number is
+   * bounded: an agent's own limit first (it names what that agent can do), then the server's.
+   */
+  function sessionLimitRefusal(agent: string | null): { status: number; message: string; log: string } | null {
+    const { maxSessions, maxSessionsPerAgent, sessionIdleSeconds } = rt.config.http;
+    const advice =
+      "Reuse a session you hold (send its Mcp-Session-Id), or end the ones you are done with (HTTP DELETE with their Mcp-Session-Id); " +
+      `an unused session closes by itself after ${sessionIdleSeconds} s (http.sessionIdleSeconds).`;
+    const held = agent === null ? 0 : [...sessions.values()].filter((s) => s.agent === agent).length;
+    if (agent !== null && held >= maxSessionsPerAgent) {
+      return {
+        status: 429,
+        message: `Agent "${agent}" already holds ${held} open sessions, the most http.maxSessionsPerAgent allows, so no new session was started. ${advice} The owner can raise http.maxSessionsPerAgent in the config.`,
+        log: `refused a new HTTP session for agent "${agent}": it holds ${held} (http.maxSessionsPerAgent)`,
+      };
+    }
+    if (sessions.size >= maxSessions) {
+      return {
+        status: 503,
+        message: `This server already holds ${sessions.size} open sessions, the most http.maxSessions allows, so no new session was started. ${advice} The owner can raise http.maxSessions in the config.`,
+        log: `refused a new HTTP session${agent === null ? "" : ` for agent "${agent}"`}: the server holds ${sessions.size} (http.maxSessions)`,
+      };
+    }
+    return null;
   }
 
   const idleMs = rt.config.http.sessionIdleSeconds * 1000;
@@ -157,6 +193,6 @@ function isWildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::";
 }
 
-function rpcError(code: number, message: string) {
-  return { jsonrpc: "2.0", error: { code, message }, id: null };
+function rpcError(code: number, message: string, id: string | number | null = null) {
+  return { jsonrpc: "2.0", error: { code, message }, id };
 }
