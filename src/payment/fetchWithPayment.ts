@@ -44,17 +44,20 @@ export interface PaidFetchOptions {
  */
 export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, options: PaidFetchOptions = {}): Promise<PaidFetchOutcome> {
   assertHostAllowed(new URL(request.url), rt.config.hosts);
-  const cacheKey = payOnceKey(request);
+  // Paid answers and prices are the owner's: one agent never reads what another paid for.
+  const owner = rt.agent?.name ?? null;
+  const cacheKey = payOnceKey(owner, request);
   const cached = rt.payOnce.get(cacheKey);
   if (cached) return { ...cached, cached: true };
   const progress = options.onProgress ?? (() => undefined);
 
-  const known = rt.config.fastPath && rt.account ? rt.knownPrices.get(request.method, request.url) : undefined;
+  const known = rt.config.fastPath && rt.account ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
   let first: HttpResponse;
   if (known) {
     progress(`paying ${request.url} up front at its known price`);
     const fast = await payKnownPrice(rt, rt.account!, request, known, options);
     if (fast.kind === "paid") return remember(rt, cacheKey, fast);
+    rt.knownPrices.forget(owner, request.method, request.url);
     first = fast.response;
   } else {
     progress(`requesting ${request.url}`);
@@ -76,7 +79,7 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   const sent = await sendPaid(rt, { ...request, url: payUrl }, chosen, authorization.signed, authorization.reservation, options.signal);
   if (sent.kind === "asked-again") throw sent.error;
   // Only the fast path reads them: without it, keeping each paid URL's 402 would only hold memory.
-  if (rt.config.fastPath && payUrl === request.url) rt.knownPrices.remember(request.method, request.url, chosen, required);
+  if (rt.config.fastPath && payUrl === request.url) rt.knownPrices.remember(owner, request.method, request.url, chosen, required);
   return remember(rt, cacheKey, sent);
 }
 
@@ -102,10 +105,10 @@ function remember(rt: Runtime, cacheKey: string, sent: { response: HttpResponse;
   return { ...outcome, cached: false };
 }
 
-/** Requests that differ in method, URL, body or headers are different purchases. */
-function payOnceKey(request: HttpRequest): string {
+/** Requests that differ in owner, method, URL, body or headers are different purchases. */
+function payOnceKey(owner: string | null, request: HttpRequest): string {
   const headers = Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]).sort();
-  return PayOnceCache.key(request.method, request.url, JSON.stringify([request.body ?? null, headers]));
+  return PayOnceCache.key(request.method, request.url, JSON.stringify([owner, request.body ?? null, headers]));
 }
 
 function requireWallet(rt: Runtime, url: string): PrivateKeyAccount {

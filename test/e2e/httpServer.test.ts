@@ -25,6 +25,7 @@ describe("serve over Streamable HTTP", () => {
   const ledger = join(mkdtempSync(join(tmpdir(), "x402-http-")), "ledger.jsonl");
   const alice = token();
   const bob = token();
+  const carol = token();
 
   beforeAll(async () => {
     rig = await startRig();
@@ -37,6 +38,7 @@ describe("serve over Streamable HTTP", () => {
       agents: [
         { name: "alice", tokenSha256: sha256Hex(alice), budget: { perDay: "0.02" } },
         { name: "bob", tokenSha256: sha256Hex(bob) },
+        { name: "carol", tokenSha256: sha256Hex(carol), budget: { perDay: "0" } },
       ],
     });
     const logger: Logger = { log: (level, message) => void logs.push(`${level}: ${message}`) };
@@ -140,6 +142,23 @@ describe("serve over Streamable HTTP", () => {
     }
   });
 
+  it("never serves one agent's paid response to another from the pay-once cache", async () => {
+    const b = await connect(bob);
+    const c = await connect(carol);
+    try {
+      const url = `${rig.v1.url}/cheap`;
+      const paid = (await b.call("paid_fetch", { url })).structuredContent as any;
+      expect(paid).toMatchObject({ cached: false, body: "cheap content", payment: { status: "verified" } });
+      const refused = await c.call("paid_fetch", { url });
+      expect((refused.content[0] as { text: string }).text).toMatch(/^\[DAILY_BUDGET_EXCEEDED\] .*agent "carol"/);
+      expect(JSON.stringify(refused)).not.toContain("cheap content");
+      expect(((await b.call("paid_fetch", { url })).structuredContent as any).cached).toBe(true);
+    } finally {
+      await b.client.close();
+      await c.client.close();
+    }
+  });
+
   it("refuses to listen on a non-loopback address without agents", async () => {
     const open = { ...rt, config: { ...rt.config, agents: [] } };
     await expect(serveHttp(open, { host: "0.0.0.0", port: 0 })).rejects.toMatchObject({ code: "CONFIG_INVALID" });
@@ -148,6 +167,6 @@ describe("serve over Streamable HTTP", () => {
   it("keeps the tokens out of the ledger and the logs", () => {
     const everything = `${readFileSync(ledger, "utf8")}\n${logs.join("\n")}`;
     expect(everything).toContain("alice");
-    for (const secret of [alice, bob]) expect(everything).not.toContain(secret);
+    for (const secret of [alice, bob, carol]) expect(everything).not.toContain(secret);
   });
 });

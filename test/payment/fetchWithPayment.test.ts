@@ -31,7 +31,7 @@ describe("fetchWithPayment", () => {
       const url = `${rig.v2.url}/paid`;
       const outcome = await fetchWithPayment(rt, { url, method: "GET", headers: {}, body: undefined });
       expect(outcome.payment?.status).toBe("verified");
-      expect(rt.knownPrices.get("GET", url) !== undefined).toBe(fastPath);
+      expect(rt.knownPrices.get(null, "GET", url) !== undefined).toBe(fastPath);
     } finally {
       await rt.close();
     }
