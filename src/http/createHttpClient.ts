@@ -65,6 +65,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     return {
       url: request.url,
+      request,
       status: response.statusCode,
       headers: flat,
       body,
@@ -108,11 +109,12 @@ function redirectRequest(previous: HttpRequest, status: number, target: URL): Ht
     throw new CodedError(ErrorCode.HTTP_ERROR, `${previous.url} redirected to a non-HTTP URL (${target.protocol}); not followed.`);
   }
   const sameOrigin = target.origin === new URL(previous.url).origin;
-  // Credentials the agent meant for one origin must not follow a redirect to another.
-  const headers = sameOrigin
-    ? previous.headers
-    : Object.fromEntries(Object.entries(previous.headers).filter(([k]) => !/^(authorization|cookie)$/i.test(k)));
   const keepsBody = status === 307 || status === 308;
+  // Credentials the agent meant for one origin must not follow a redirect to another; the
+  // headers that describe a body go with the body (as in the Fetch standard's redirect rules).
+  const headers = Object.fromEntries(
+    Object.entries(previous.headers).filter(([name]) => (sameOrigin || !CREDENTIALS.test(name)) && (keepsBody || !BODY_HEADERS.test(name))),
+  );
   return {
     url: target.href,
     method: keepsBody ? previous.method : "GET",
@@ -120,6 +122,9 @@ function redirectRequest(previous: HttpRequest, status: number, target: URL): Ht
     body: keepsBody ? previous.body : undefined,
   };
 }
+
+const CREDENTIALS = /^(authorization|cookie)$/i;
+const BODY_HEADERS = /^content-(type|encoding|language|location)$/i;
 
 /** An IP literal never goes through DNS, so the connect-time lookup guard would not see it. */
 function refuseLiteralPrivateHost(url: URL): void {

@@ -76,10 +76,12 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
     signal: options.signal,
   });
   progress("payment signed; sending the paid request");
-  const sent = await sendPaid(rt, { ...request, url: payUrl }, chosen, authorization.signed, authorization.reservation, options.signal);
+  const sent = await sendPaid(rt, first.request, chosen, authorization.signed, authorization.reservation, options.signal);
   if (sent.kind === "asked-again") throw sent.error;
-  // Only the fast path reads them: without it, keeping each paid URL's 402 would only hold memory.
-  if (rt.config.fastPath && payUrl === request.url) rt.knownPrices.remember(owner, request.method, request.url, chosen, required);
+  // Only the fast path reads them, and only for the request as asked: after a redirect the paid request differs from it.
+  if (rt.config.fastPath && payUrl === request.url && first.request.method === request.method) {
+    rt.knownPrices.remember(owner, request.method, request.url, chosen, required);
+  }
   return remember(rt, cacheKey, sent);
 }
 

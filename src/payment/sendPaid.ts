@@ -6,7 +6,7 @@ import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { formatDecimal } from "../money.js";
 import type { Runtime } from "../runtime.js";
 import type { SignedPayment } from "../schemes/types.js";
-import { encodeJsonHeader, paymentHeaderName } from "../x402/headers.js";
+import { encodeJsonHeader, paymentHeaderName, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { parseSettlement } from "../x402/parseSettlement.js";
 import type { PayableOption } from "../x402/select.js";
@@ -20,9 +20,10 @@ export type SendResult =
 
 /**
  * Sends the request once with the payment header, then records the outcome: the settlement
- * the server reports, checked on-chain when enabled. The reservation is always committed
- * here, whatever happens (the signature has left the process); after a paid answer, the
- * commit is written while the answer goes back.
+ * the server reports, checked on-chain when enabled. `request` is the request as it was
+ * answered with the 402 (after any redirects), so the paid one differs from it only by the
+ * payment. The reservation is always committed here, whatever happens (the signature has
+ * left the process); after a paid answer, the commit is written while the answer goes back.
  */
 export async function sendPaid(
   rt: Runtime,
@@ -48,7 +49,7 @@ export async function sendPaid(
   let paid: HttpResponse;
   try {
     paid = await rt.http.send(
-      { ...request, headers: { ...request.headers, [paymentHeaderName(chosen.option.x402Version)]: encodeJsonHeader(signed.payload) } },
+      { ...request, headers: { ...withoutPaymentHeaders(request.headers), [paymentHeaderName(chosen.option.x402Version)]: encodeJsonHeader(signed.payload) } },
       { followRedirects: false, signal },
     );
   } catch (error) {
@@ -120,6 +121,13 @@ async function settle(
   if (verification.status === "unknown") return receiptFor(settlement.transaction, "unconfirmed", verification.detail);
   return receiptFor(settlement.transaction, "settled", verification.detail);
 }
+
+/** Any payment header already on the request goes: only the one signed here is sent (an object may hold two spellings of one name). */
+function withoutPaymentHeaders(headers: Record<string, string>): Record<string, string> {
+  const names = new Set([PAYMENT_SIGNATURE_HEADER.toLowerCase(), X_PAYMENT_HEADER.toLowerCase()]);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name.toLowerCase())));
+}
+
 function rejectionReason(response: HttpResponse): string {
   try {
     const again = parsePaymentRequired({ url: response.url, header: response.header, bodyText: response.body.toString("utf8") });
