@@ -8,12 +8,13 @@ import { assertHostAllowed } from "../policy/hosts.js";
 import type { Runtime } from "../runtime.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
-import { selectPaymentOption } from "../x402/select.js";
+import { selectPaymentOption, type PayableOption } from "../x402/select.js";
+import type { PaymentRequired } from "../x402/types.js";
 import { authorizePayment } from "./authorizePayment.js";
 import { selectionPolicy } from "./capsFor.js";
 import type { KnownPrice } from "./knownPrices.js";
 import type { Receipt } from "./receipt.js";
-import { sendPaid } from "./sendPaid.js";
+import { describeSigned, sendPaid } from "./sendPaid.js";
 
 export interface PaidFetchRequest extends HttpRequest {
   /** A lower per-call cap for this call only, in USD micros. */
@@ -37,10 +38,12 @@ export interface PaidFetchOptions {
 
 /**
  * One paid request, in a straight line: host policy → probe → parse the 402 → choose →
- * authorize (every cap, funds, approval, signature, ledger) → one paid retry → settlement →
- * commit. A second 402 after paying is reported, never paid again. With `fastPath`, a URL
- * paid recently at a known price is paid on the first request instead; if that is answered
- * with a 402 the call falls back to the normal path once (both signatures count as spent).
+ * authorize (every cap, funds, approval, signature, ledger) → one paid retry of exactly the
+ * request the 402 answered → settlement → commit. A second 402 after paying is reported,
+ * never paid again. With `fastPath`, a URL this owner paid recently at a known price is paid
+ * on the first request instead; if the server answers that with a 402, the call pays again
+ * only when the option signed is no longer offered (the price or payee changed), and both
+ * signatures count as spent; otherwise it stops with PAYMENT_REJECTED.
  */
 export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, options: PaidFetchOptions = {}): Promise<PaidFetchOutcome> {
   assertHostAllowed(new URL(request.url), rt.config.hosts);
@@ -53,12 +56,14 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
 
   const known = rt.config.fastPath && rt.account ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
   let first: HttpResponse;
+  let upFront: { chosen: PayableOption; refused: CodedError; signed: string } | undefined;
   if (known) {
     progress(`paying ${request.url} up front at its known price`);
     const fast = await payKnownPrice(rt, rt.account!, request, known, options);
     if (fast.kind === "paid") return remember(rt, cacheKey, fast);
     rt.knownPrices.forget(owner, request.method, request.url);
     first = fast.response;
+    upFront = { chosen: known.chosen, refused: fast.error, signed: fast.signed };
   } else {
     progress(`requesting ${request.url}`);
     first = await rt.http.send(request, { followRedirects: true, signal: options.signal });
@@ -66,7 +71,14 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   }
 
   const payUrl = first.url;
-  const required = parsePaymentRequired({ url: payUrl, header: first.header, bodyText: first.body.toString("utf8") });
+  let required: PaymentRequired;
+  try {
+    required = parsePaymentRequired({ url: payUrl, header: first.header, bodyText: first.body.toString("utf8") });
+  } catch (error) {
+    // After an up-front payment, what was signed matters more than why the new 402 is unreadable.
+    throw upFront?.refused ?? error;
+  }
+  if (upFront && stillOffered(required, upFront.chosen)) throw upFront.refused;
   const account = requireWallet(rt, payUrl);
   const chosen = selectPaymentOption(required, selectionPolicy(rt), payUrl);
   progress(`payment required: ${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol} on ${chosen.option.network}`);
@@ -77,7 +89,14 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   });
   progress("payment signed; sending the paid request");
   const sent = await sendPaid(rt, first.request, chosen, authorization.signed, authorization.reservation, options.signal);
-  if (sent.kind === "asked-again") throw sent.error;
+  if (sent.kind === "asked-again") {
+    if (!upFront) throw sent.error;
+    throw new CodedError(
+      ErrorCode.PAYMENT_REJECTED,
+      `${sent.error.message} Before it, at the price known from an earlier call, ${upFront.signed} was signed and refused; it counts as well.`,
+      sent.error.details,
+    );
+  }
   // Only the fast path reads them, and only for the request as asked: after a redirect the paid request differs from it.
   if (rt.config.fastPath && payUrl === request.url && first.request.method === request.method) {
     rt.knownPrices.remember(owner, request.method, request.url, chosen, required);
@@ -98,7 +117,24 @@ async function payKnownPrice(
     approve: options.approve,
     signal: options.signal,
   });
-  return sendPaid(rt, request, known.chosen, authorization.signed, authorization.reservation, options.signal);
+  const sent = await sendPaid(rt, request, known.chosen, authorization.signed, authorization.reservation, options.signal);
+  return { ...sent, signed: describeSigned(known.chosen, authorization.signed) };
+}
+
+/**
+ * The server still offers what was signed up front (same scheme, network, token, amount and
+ * payee): its 402 refused a payment on its own terms, and a second signature would only add
+ * a second authorization it could settle.
+ */
+function stillOffered(required: PaymentRequired, signed: PayableOption): boolean {
+  const a = signed.option;
+  return required.options.some(
+    (b) => b.scheme === a.scheme && b.network === a.network && b.amount === a.amount && sameAddress(b.asset, a.asset) && sameAddress(b.payTo, a.payTo),
+  );
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 function remember(rt: Runtime, cacheKey: string, sent: { response: HttpResponse; payment: Receipt }): PaidFetchOutcome {

@@ -1,5 +1,6 @@
 import type { Hex } from "viem";
 import type { Reservation } from "../budget/types.js";
+import { findNetwork } from "../chain/networks.js";
 import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
@@ -72,8 +73,9 @@ export async function sendPaid(
       response: paid,
       error: new CodedError(
         ErrorCode.PAYMENT_REJECTED,
-        `${request.url} asked for payment again after a payment of ${describe} was sent (server's reason: ${reason}). It was not paid a second time. The signed authorization counts against the budget until it expires; check wallet_balance, and do not retry this URL blindly.`,
-        { url: request.url, reason },
+        `${request.url} asked for payment again after ${describeSigned(chosen, signed)} was sent (server's reason: ${reason}). It was not paid a second time: that authorization was signed once. ` +
+          "The server could still settle it until it expires, so it counts against the budget; check wallet_balance, and do not retry this URL blindly.",
+        { url: request.url, reason, validBefore: signed.validBefore },
       ),
     };
   }
@@ -120,6 +122,14 @@ async function settle(
   if (verification.status === "mismatch") return receiptFor(settlement.transaction, "mismatch", verification.detail);
   if (verification.status === "unknown") return receiptFor(settlement.transaction, "unconfirmed", verification.detail);
   return receiptFor(settlement.transaction, "settled", verification.detail);
+}
+
+/** Exactly what an authorization lets the payee take, and until when: for messages. */
+export function describeSigned(chosen: PayableOption, signed: SignedPayment): string {
+  const { option, asset } = chosen;
+  const network = findNetwork(option.network)?.displayName ?? option.network;
+  const until = new Date(signed.validBefore * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return `an authorization of ${formatDecimal(option.amount, asset.decimals)} ${asset.symbol} to ${option.payTo} on ${network} (${option.network}), valid until ${until}`;
 }
 
 /** Any payment header already on the request goes: only the one signed here is sent (an object may hold two spellings of one name). */

@@ -13,6 +13,8 @@ describe("fast path", () => {
   let proxy: Server;
   let proxyUrl: string;
   let target = "/paid";
+  /** Answer a paid request with the upstream's unpaid 402: the same price, refused. */
+  let refusePaid = false;
   const seen: { paid: boolean }[] = [];
 
   beforeAll(async () => {
@@ -22,7 +24,9 @@ describe("fast path", () => {
     // A front whose price changes under the same URL, by forwarding to one paid route or another.
     proxy = createServer(async (req, res) => {
       seen.push({ paid: Boolean(req.headers["payment-signature"]) });
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host")) as Record<string, string>;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => k !== "host" && !(refusePaid && k === "payment-signature")),
+      ) as Record<string, string>;
       const upstream = await fetch(`${rig.v2.url}${target}`, { headers });
       res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
       res.end(Buffer.from(await upstream.arrayBuffer()));
@@ -83,6 +87,35 @@ describe("fast path", () => {
       const budget = ((await mcp.call("wallet_balance")).structuredContent as any).budget;
       expect(budget.session.spent).toBe("0.04");
     } finally {
+      await mcp.close();
+    }
+  });
+
+  it("stops with PAYMENT_REJECTED when the up-front payment is refused at the same price: one signature, said exactly", async () => {
+    const wallet = await rig.newWallet(1_000_000n);
+    const mcp = await session(true, wallet.privateKey);
+    try {
+      target = "/paid";
+      await mcp.call("paid_fetch", { url: proxyUrl });
+      refusePaid = true;
+      seen.length = 0;
+      const text = textOf(await mcp.call("paid_fetch", { url: proxyUrl }));
+      expect(seen).toEqual([{ paid: true }]);
+      expect(text).toMatch(/^\[PAYMENT_REJECTED\] /);
+      expect(text.toLowerCase()).toContain(`0.01 usdc to ${rig.payTo.toLowerCase()} on base sepolia (eip155:84532)`);
+      expect(text).toMatch(/valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+      expect(text.match(/an authorization of/g)).toHaveLength(1);
+      // Only the first call moved money; the refused authorization counts until it expires.
+      expect(await rig.balanceOf(wallet.address)).toBe(1_000_000n - 10_000n);
+      const budget = ((await mcp.call("wallet_balance")).structuredContent as any).budget;
+      expect(budget.session.spent).toBe("0.02");
+      // The refused price is forgotten: the next call asks first.
+      refusePaid = false;
+      seen.length = 0;
+      await mcp.call("paid_fetch", { url: proxyUrl });
+      expect(seen).toEqual([{ paid: false }, { paid: true }]);
+    } finally {
+      refusePaid = false;
       await mcp.close();
     }
   });
