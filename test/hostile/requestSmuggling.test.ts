@@ -89,7 +89,7 @@ describe("request headers that steer or frame the request", () => {
       assertUrlAllowed: (url) => assertHostAllowed(url, { allow: ["localhost"], deny: ["evil.test"] }),
     });
     try {
-      for (const headers of [{ Host: "evil.test" }, { "transfer-encoding": "chunked" }, { CONNECTION: "upgrade", upgrade: "h2c" }]) {
+      for (const headers of <Record<string, string>[]>[{ Host: "evil.test" }, { "transfer-encoding": "chunked" }, { CONNECTION: "upgrade", upgrade: "h2c" }]) {
         await expect(
           http.send({ url: `http://localhost:${port}/paid`, method: "POST", headers, body: "x" }, { followRedirects: true }),
         ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(/is not accepted/) });
