@@ -1,5 +1,6 @@
 import type { PublicClient } from "viem";
 import { findNetwork } from "./networks.js";
+import { redactRpcUrl } from "./redactRpcUrl.js";
 import type { RpcTransports } from "./rpcTransport.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
@@ -15,8 +16,10 @@ export class PublicClients {
     private readonly timeoutMs: number,
   ) {}
 
-  rpcUrl(network: string): string | undefined {
-    return this.rpcOverrides[network] ?? findNetwork(network)?.defaultRpc;
+  /** The network's RPC as it may be shown: its credentials (user, path, query) left out. */
+  redactedRpcUrl(network: string): string | undefined {
+    const url = this.rpcUrl(network);
+    return url === undefined ? undefined : redactRpcUrl(url);
   }
 
   get(network: string): ChainReader {
@@ -38,6 +41,10 @@ export class PublicClients {
   /** Closes the RPC connections kept alive between calls. */
   async close(): Promise<void> {
     if (this.transports) await (await this.transports).close();
+  }
+
+  private rpcUrl(network: string): string | undefined {
+    return this.rpcOverrides[network] ?? findNetwork(network)?.defaultRpc;
   }
 
   private client(network: string, url: string): Promise<PublicClient> {

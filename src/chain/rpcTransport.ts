@@ -1,5 +1,6 @@
 import { Agent, interceptors, request, type Dispatcher } from "undici";
 import { custom, HttpRequestError, RpcRequestError, TimeoutError, type Transport } from "viem";
+import { redactRpcUrl } from "./redactRpcUrl.js";
 
 /** What viem's http transport reads at most from one answer (its own default). */
 const MAX_RPC_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -29,18 +30,23 @@ export class RpcTransports {
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** A viem transport for one RPC URL. */
+  /** A viem transport for one RPC URL. Its errors name the URL redacted: they reach tool output and logs. */
   transport(rpcUrl: string): Transport {
     const { url, authorization } = splitCredentials(rpcUrl);
     const headers: Record<string, string> = { "content-type": "application/json", ...(authorization ? { authorization } : {}) };
-    return custom({ request: ({ method, params }) => this.call(url, headers, { method, params }) }, { retryCount: 1 });
+    const target = { url, shown: redactRpcUrl(rpcUrl) };
+    return custom({ request: ({ method, params }) => this.call(target, headers, { method, params }) }, { retryCount: 1 });
   }
 
   close(): Promise<void> {
     return this.dispatcher.close();
   }
 
-  private async call(url: string, headers: Record<string, string>, body: { method: string; params: unknown }): Promise<unknown> {
+  private async call(
+    { url, shown }: { url: string; shown: string },
+    headers: Record<string, string>,
+    body: { method: string; params: unknown },
+  ): Promise<unknown> {
     const text = JSON.stringify({ jsonrpc: "2.0", id: ++this.nextId, ...body });
     const signal = AbortSignal.timeout(this.timeoutMs);
     let answer: Dispatcher.ResponseData;
@@ -49,8 +55,8 @@ export class RpcTransports {
       answer = await request(url, { method: "POST", headers, body: text, dispatcher: this.dispatcher, signal });
       answerText = await answer.body.text();
     } catch (error) {
-      if (signal.aborted) throw new TimeoutError({ body, url });
-      throw new HttpRequestError({ body, url, cause: error as Error });
+      if (signal.aborted) throw new TimeoutError({ body, url: shown });
+      throw new HttpRequestError({ body, url: shown, cause: error as Error });
     }
     const status = answer.statusCode;
     const ok = status >= 200 && status <= 299;
@@ -60,16 +66,16 @@ export class RpcTransports {
     } catch (error) {
       // viem's rule: a 2xx answer that is not JSON is a failed request (retried); an error
       // status keeps its text as the details.
-      if (ok) throw new HttpRequestError({ body, url, cause: error as Error });
+      if (ok) throw new HttpRequestError({ body, url: shown, cause: error as Error });
       parsed = { error: answerText };
     }
     if (!ok) {
       const answerHeaders = headersOf(answer.headers);
-      if (isRpcError(parsed.error)) throw new RpcRequestError({ body, error: parsed.error, url, status, headers: answerHeaders });
-      throw new HttpRequestError({ body, url, status, headers: answerHeaders, details: JSON.stringify(parsed.error) || `HTTP ${status}` });
+      if (isRpcError(parsed.error)) throw new RpcRequestError({ body, error: parsed.error, url: shown, status, headers: answerHeaders });
+      throw new HttpRequestError({ body, url: shown, status, headers: answerHeaders, details: JSON.stringify(parsed.error) || `HTTP ${status}` });
     }
     // As viem does: any error member fails the call, whatever its shape.
-    if (parsed.error) throw new RpcRequestError({ body, error: parsed.error as { code: number; message: string }, url });
+    if (parsed.error) throw new RpcRequestError({ body, error: parsed.error as { code: number; message: string }, url: shown });
     return parsed.result;
   }
 }

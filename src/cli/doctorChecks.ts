@@ -128,7 +128,7 @@ export async function checkNetworks(config: Config, address: Address | null): Pr
 
 async function checkRpc(clients: PublicClients, network: string): Promise<Check> {
   const name = `rpc ${network}`;
-  const url = clients.rpcUrl(network) ?? "(none)";
+  const url = clients.redactedRpcUrl(network) ?? "(none)";
   const expected = Number(network.slice("eip155:".length));
   const fix = `check your connection, or set rpc["${network}"] in the config to an RPC URL of chain ${expected} that answers`;
   let chainId: number;

@@ -69,7 +69,7 @@ async function balanceOn(rt: Runtime, network: string, owner: `0x${string}`): Pr
     const atomic = await readTokenBalance(rt.chain, usdc, owner);
     return { network, name, symbol: usdc.symbol, asset: usdc.address, balance: formatDecimal(atomic, usdc.decimals), balanceAtomic: atomic.toString(), error: null };
   } catch (error) {
-    const rpc = rt.chain.rpcUrl(network);
+    const rpc = rt.chain.redactedRpcUrl(network);
     return {
       network,
       name,

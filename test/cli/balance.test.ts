@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDecimal } from "../../src/money.js";
+import { deadKeyedRpcUrl, startKeyedRpc } from "../chain/keyedRpc.js";
 import { startRig, type Rig, type RigWallet } from "../rig/index.js";
 import { writePayments } from "./ledger.js";
 import { closedPort, containsKey, runCli, tempHome, writeConfig } from "./run.js";
@@ -54,6 +55,23 @@ describe("x402-wallet-mcp balance", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`Base Sepolia (eip155:84532)  12.345678 USDC`);
     expect(result.stdout).toMatch(new RegExp(`^Base \\(eip155:8453\\)\\s+unavailable: RPC ${closed} failed: HTTP request failed\\.$`, "m"));
+  });
+
+  it("reads through an RPC URL with credentials and never prints them", async () => {
+    const keyed = await startKeyedRpc(rig.rpcUrl);
+    try {
+      const { dir, env } = tempHome();
+      const deadPort = await closedPort();
+      const dead = deadKeyedRpcUrl(deadPort);
+      const config = writeConfig({ networks: ["eip155:84532", "eip155:8453"], rpc: { "eip155:84532": keyed.url, "eip155:8453": dead.url } });
+      const result = await runCli(["balance", "--config", config], { ...env, X402_KEY_FILE: withKeyFile(dir) });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`Base Sepolia (eip155:84532)  12.345678 USDC`);
+      expect(result.stdout).toMatch(new RegExp(`^Base \\(eip155:8453\\)\\s+unavailable: RPC http://127\\.0\\.0\\.1:${deadPort}/… failed: HTTP request failed\\.$`, "m"));
+      for (const secret of [...keyed.secrets, ...dead.secrets]) expect(result.stdout + result.stderr).not.toContain(secret);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it("without a key: NO_WALLET on stderr, exit 1", async () => {

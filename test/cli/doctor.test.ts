@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis } from "../rig/redis.js";
+import { deadKeyedRpcUrl, startKeyedRpc } from "../chain/keyedRpc.js";
 import { startRig, type Rig, type RigWallet } from "../rig/index.js";
 import { closedPort, containsKey, doctorRows, runCli, tempHome, writeConfig } from "./run.js";
 
@@ -130,6 +131,24 @@ describe("x402-wallet-mcp doctor", () => {
     });
     expect(result.stdout).toMatch(/ 3 failed, .* Fix the failed checks, then run doctor again\.$/m);
     expect(result.stdout + result.stderr).not.toContain("ab".repeat(31));
+  });
+
+  it("shows RPC URLs without their user, password, path or query, passing or failing", async () => {
+    const keyed = await startKeyedRpc(rig.rpcUrl);
+    try {
+      const { dir, env } = tempHome();
+      const deadPort = await closedPort();
+      const dead = deadKeyedRpcUrl(deadPort);
+      const config = writeConfig({ networks: ["eip155:84532", "eip155:8453"], rpc: { "eip155:84532": keyed.url, "eip155:8453": dead.url } });
+      const result = await runCli(["doctor", "--config", config], { ...env, X402_KEY_FILE: keyFile(dir, funded.privateKey) });
+      const rows = doctorRows(result.stdout);
+      expect(rows.get("rpc eip155:84532")?.text).toBe(`http://127.0.0.1:${new URL(keyed.url).port}/… answers, chain id 84532`);
+      expect(rows.get("usdc eip155:84532")?.status).toBe("PASS");
+      expect(rows.get("rpc eip155:8453")?.text).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${deadPort}/… did not answer: HTTP request failed\\. \\(ECONNREFUSED\\)\\n`));
+      for (const secret of [...keyed.secrets, ...dead.secrets]) expect(result.stdout + result.stderr).not.toContain(secret);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it("fails on an unknown config key, naming it, and skips what needs the config", async () => {
