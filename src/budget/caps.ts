@@ -8,11 +8,13 @@ export function effectivePerCallLimit(configured: bigint, maxPayment: bigint | u
 }
 
 const NOTHING_PAID = "Nothing was paid.";
+const NOT_SENT = "This was checked again as the payment was signed (what was spent while it waited counts): it was not sent and nothing was paid.";
 
 /**
  * Checks a price against every cap, given what is already spent. Pure: each store calls it
  * inside its own atomic section, and quote_price calls it to say what would happen.
- * `perCallFromCaller` marks a per-call limit lowered by `max_payment`, for the message.
+ * `perCallFromCaller` marks a per-call limit lowered by `max_payment`, for the message;
+ * `atSigning` marks the second check, when the payment is signed (its own amount not in `usage`).
  */
 export function assertWithinCaps(args: {
   usdMicros: bigint;
@@ -20,8 +22,10 @@ export function assertWithinCaps(args: {
   usage: Usage;
   url: string;
   perCallFromCaller?: boolean;
+  atSigning?: boolean;
 }): void {
   const { usdMicros: price, limits, usage, url } = args;
+  const nothingPaid = args.atSigning ? NOT_SENT : NOTHING_PAID;
   const cost = `${url} costs ${formatUsd(price)} USD`;
   if (price > limits.perCall) {
     throw new CodedError(
@@ -30,7 +34,7 @@ export function assertWithinCaps(args: {
         args.perCallFromCaller
           ? "Raise max_payment (up to budget.perCall) to allow it."
           : "Raise budget.perCall in the config (or X402_MAX_PER_CALL) to allow it."
-      } ${NOTHING_PAID}`,
+      } ${nothingPaid}`,
       { price: formatUsd(price), limit: formatUsd(limits.perCall) },
     );
   }
@@ -38,7 +42,7 @@ export function assertWithinCaps(args: {
     if (host.perCall !== undefined && price > host.perCall) {
       throw new CodedError(
         ErrorCode.HOST_BUDGET_EXCEEDED,
-        `${cost}; hosts.limits["${host.pattern}"].perCall is ${formatUsd(host.perCall)} USD. Raise it in the config to allow it. ${NOTHING_PAID}`,
+        `${cost}; hosts.limits["${host.pattern}"].perCall is ${formatUsd(host.perCall)} USD. Raise it in the config to allow it. ${nothingPaid}`,
         { price: formatUsd(price), limit: formatUsd(host.perCall), pattern: host.pattern },
       );
     }
@@ -48,7 +52,7 @@ export function assertWithinCaps(args: {
       ErrorCode.SESSION_BUDGET_EXCEEDED,
       `${cost}, but only ${left(limits.perSession, usage.session)} USD of this session's ${formatUsd(
         limits.perSession,
-      )} USD budget is left. Start a new session, or raise budget.perSession in the config (or X402_SESSION_BUDGET). ${NOTHING_PAID}`,
+      )} USD budget is left. Start a new session, or raise budget.perSession in the config (or X402_SESSION_BUDGET). ${nothingPaid}`,
       { price: formatUsd(price), remaining: left(limits.perSession, usage.session), limit: formatUsd(limits.perSession) },
     );
   }
@@ -57,7 +61,7 @@ export function assertWithinCaps(args: {
       ErrorCode.DAILY_BUDGET_EXCEEDED,
       `${cost}, but only ${left(limits.perDay, usage.day)} USD of the ${formatUsd(
         limits.perDay,
-      )} USD daily budget (rolling 24 hours, shared by every server on this ledger) is left. Wait for earlier payments to age out, or raise budget.perDay in the config (or X402_DAILY_BUDGET). ${NOTHING_PAID}`,
+      )} USD daily budget (rolling 24 hours, shared by every server on this ledger) is left. Wait for earlier payments to age out, or raise budget.perDay in the config (or X402_DAILY_BUDGET). ${nothingPaid}`,
       { price: formatUsd(price), remaining: left(limits.perDay, usage.day), limit: formatUsd(limits.perDay) },
     );
   }
@@ -67,7 +71,7 @@ export function assertWithinCaps(args: {
       ErrorCode.DAILY_BUDGET_EXCEEDED,
       `${cost}, but only ${left(agent.perDay, usage.agentDay)} USD of agent "${agent.name}"'s ${formatUsd(
         agent.perDay,
-      )} USD daily budget (rolling 24 hours) is left. The wallet's owner can raise agents[].budget.perDay in the config. ${NOTHING_PAID}`,
+      )} USD daily budget (rolling 24 hours) is left. The wallet's owner can raise agents[].budget.perDay in the config. ${nothingPaid}`,
       { price: formatUsd(price), remaining: left(agent.perDay, usage.agentDay), limit: formatUsd(agent.perDay), agent: agent.name },
     );
   }
@@ -78,7 +82,7 @@ export function assertWithinCaps(args: {
         ErrorCode.HOST_BUDGET_EXCEEDED,
         `${cost}, but only ${left(host.perDay, spent)} USD of the daily ${formatUsd(host.perDay)} USD for hosts matching "${
           host.pattern
-        }" is left. Raise hosts.limits["${host.pattern}"].perDay in the config to allow more. ${NOTHING_PAID}`,
+        }" is left. Raise hosts.limits["${host.pattern}"].perDay in the config to allow more. ${nothingPaid}`,
         { price: formatUsd(price), remaining: left(host.perDay, spent), limit: formatUsd(host.perDay), pattern: host.pattern },
       );
     }

@@ -102,19 +102,48 @@ export class FileBudgetStore implements BudgetStore {
         usdMicros: request.usdMicros.toString(),
         payTo: request.meta.payTo,
       });
-      return { id, sessionId: request.sessionId, usdMicros: request.usdMicros };
+      return { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
     }, false);
   }
 
+  /**
+   * Checks the reservation's caps again, without its own amount (what other processes spent
+   * while it waited counts), then writes the sign line, from which it counts in the 24 h
+   * window. Over a cap, its release is written instead and the cap's error thrown.
+   */
   recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void> {
     return this.exclusive(async () => {
+      const at = this.now();
+      const { request } = reservation;
+      const signed = this.window.signedAt(reservation.id, at);
+      if (signed === undefined) throw givenBack(this.file.path, reservation);
+      if (!signed) {
+        try {
+          const usage = this.window.usage(usageQueryFor(request), at, reservation.id);
+          assertWithinCaps({
+            usdMicros: reservation.usdMicros,
+            limits: request.limits,
+            usage,
+            url: request.meta.url,
+            perCallFromCaller: request.perCallFromCaller,
+            atSigning: true,
+          });
+        } catch (error) {
+          this.append({ type: "release", id: reservation.id, at });
+          throw error;
+        }
+      }
       this.append({
         type: "sign",
         id: reservation.id,
-        at: this.now(),
+        at,
         payer: authorization.payer,
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
+        usdMicros: reservation.usdMicros.toString(),
+        sessionId: reservation.sessionId,
+        host: request.meta.host,
+        ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
       });
     }, true);
   }
@@ -268,6 +297,14 @@ export class FileBudgetStore implements BudgetStore {
 /** The usage a reservation is checked against: its session, hosts and agent. */
 export function usageQueryFor(request: ReserveRequest): UsageQuery {
   return { sessionId: request.sessionId, hostPatterns: request.limits.hosts.map((h) => h.pattern), agent: request.limits.agent?.name };
+}
+
+function givenBack(path: string, reservation: Reservation): CodedError {
+  return new CodedError(
+    ErrorCode.BUDGET_STORE_UNAVAILABLE,
+    `The reservation for this payment no longer counts in the ledger at ${path} (it was released, or reserved more than 24 hours ago), so the signed payment was not sent and nothing was paid. Retry the call.`,
+    { reservation: reservation.id },
+  );
 }
 
 function unavailable(path: string, error: unknown): CodedError {

@@ -6,6 +6,11 @@ import { ReceiptSchema } from "../payment/receipt.js";
  * `reserve` line, then `sign` before its header is sent, then `outcome` (possibly
  * several, e.g. settled then verified) or `release` when nothing was signed.
  * Integers that can exceed 2^53 are decimal strings.
+ *
+ * A payment counts in the rolling 24 h from its `sign` line, which may come long after its
+ * `reserve` (an approval wait). So the sign line repeats what the caps need (amount,
+ * session, host, agent): a process that reads only the last 24 h of the ledger may never
+ * see the reserve line. Older ledgers' sign lines lack them; see SpendWindow.
  */
 const Integer = z.string().regex(/^\d{1,78}$/);
 
@@ -31,6 +36,10 @@ export const SignEvent = z.object({
   payer: z.string(),
   validBefore: z.number(),
   nonce: z.string().optional(),
+  usdMicros: Integer.optional(),
+  sessionId: z.string().optional(),
+  host: z.string().optional(),
+  agent: z.string().optional(),
 });
 
 export const OutcomeEvent = z.object({

@@ -8,18 +8,20 @@ export interface PaymentToImport {
   events: LedgerEvent[];
   /** It counts against the caps at `now`, as the file store counts it (see SpendWindow). */
   counts: boolean;
+  /** From when it counts in the rolling 24 h (ms): its signing, or its reservation while unsigned. */
+  since: number;
 }
 
 /**
- * Groups ledger events by payment, in ledger order. A payment counts when it was reserved in
- * the last 24 h and was not released before it was signed; events of an unknown payment (its
- * reserve torn by a crash) are left out, as the file store leaves them out.
+ * Groups ledger events by payment, in ledger order. A payment counts when it was signed in
+ * the last 24 h, or reserved in them and neither signed nor released (as SpendWindow counts
+ * it); events of an unknown payment (its reserve torn by a crash) are left out.
  */
 export function paymentsToImport(events: readonly LedgerEvent[], now: number): PaymentToImport[] {
-  const payments = new Map<string, { reserve: ReserveEvent; events: LedgerEvent[]; state: "held" | "signed" | "released" }>();
+  const payments = new Map<string, { reserve: ReserveEvent; events: LedgerEvent[]; state: "held" | "signed" | "released"; since: number }>();
   for (const event of events) {
     if (event.type === "reserve") {
-      if (!payments.has(event.id)) payments.set(event.id, { reserve: event, events: [event], state: "held" });
+      if (!payments.has(event.id)) payments.set(event.id, { reserve: event, events: [event], state: "held", since: event.at });
       continue;
     }
     const payment = payments.get(event.id);
@@ -27,10 +29,12 @@ export function paymentsToImport(events: readonly LedgerEvent[], now: number): P
     payment.events.push(event);
     if (payment.state !== "held") continue;
     payment.state = event.type === "release" ? "released" : "signed";
+    if (payment.state === "signed") payment.since = Math.max(payment.since, event.at);
   }
-  return [...payments.values()].map(({ reserve, events: own, state }) => ({
+  return [...payments.values()].map(({ reserve, events: own, state, since }) => ({
     reserve,
     events: own,
-    counts: state !== "released" && reserve.at > now - DAY_MS,
+    counts: state !== "released" && since > now - DAY_MS,
+    since,
   }));
 }

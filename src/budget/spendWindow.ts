@@ -18,7 +18,8 @@ interface Spend {
  * Running totals over ledger events: what counts against the caps now. Events are applied
  * in ledger order; only the last 24 h plus each live session's total are kept, so memory
  * and start-up do not grow with history. A reservation counts until it is released, a
- * signed one for good.
+ * signed one for good, and in the rolling 24 h from its signing (an approval wait must
+ * not let two full daily budgets be signed less than 24 h apart).
  */
 export class SpendWindow {
   /** Insertion-ordered (ledger order, which is time order), so expiry pops from the front. */
@@ -28,20 +29,32 @@ export class SpendWindow {
 
   apply(event: LedgerEvent): void {
     if (event.type === "reserve") {
-      const spend = {
+      this.add(event.id, {
         at: event.at,
         host: event.host,
         sessionId: event.sessionId,
         agent: event.agent,
         usdMicros: BigInt(event.usdMicros),
         signed: false,
-      };
-      this.inWindow.set(event.id, spend);
-      this.daySum += spend.usdMicros;
-      this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) + spend.usdMicros);
+      });
     } else if (event.type === "sign" || event.type === "outcome") {
       const spend = this.inWindow.get(event.id);
-      if (spend) spend.signed = true;
+      if (spend) {
+        if (spend.signed) return;
+        // Moved to the end, where its new time belongs: the Map stays in time order.
+        this.inWindow.delete(event.id);
+        this.inWindow.set(event.id, { ...spend, at: Math.max(spend.at, event.at), signed: true });
+      } else if (event.type === "sign" && event.usdMicros !== undefined && event.sessionId !== undefined && event.host !== undefined) {
+        // Its reserve line lies before the 24 h this process read (or was torn by a crash).
+        this.add(event.id, {
+          at: event.at,
+          host: event.host,
+          sessionId: event.sessionId,
+          agent: event.agent,
+          usdMicros: BigInt(event.usdMicros),
+          signed: true,
+        });
+      }
     } else {
       const spend = this.inWindow.get(event.id);
       if (!spend || spend.signed) return;
@@ -51,16 +64,37 @@ export class SpendWindow {
     }
   }
 
-  usage(query: UsageQuery, now: number): Usage {
+  /** Whether a reservation still counts at `now` and is signed; undefined once released or aged out. */
+  signedAt(id: string, now: number): boolean | undefined {
     this.expire(now);
+    return this.inWindow.get(id)?.signed;
+  }
+
+  /** What counts at `now`; `without` leaves one reservation out (to check it again against the caps). */
+  usage(query: UsageQuery, now: number, without?: string): Usage {
+    this.expire(now);
+    const own = without === undefined ? undefined : this.inWindow.get(without);
+    const others = (spend: Spend) => spend !== own;
     const hostsDay = query.hostPatterns.map((pattern) => {
       let spent = 0n;
-      for (const spend of this.inWindow.values()) if (hostMatches(pattern, spend.host)) spent += spend.usdMicros;
+      for (const spend of this.inWindow.values()) if (others(spend) && hostMatches(pattern, spend.host)) spent += spend.usdMicros;
       return { pattern, spent };
     });
     let agentDay = 0n;
-    if (query.agent !== undefined) for (const spend of this.inWindow.values()) if (spend.agent === query.agent) agentDay += spend.usdMicros;
-    return { session: this.sessions.get(query.sessionId) ?? 0n, day: this.daySum, hostsDay, agentDay };
+    if (query.agent !== undefined) for (const spend of this.inWindow.values()) if (others(spend) && spend.agent === query.agent) agentDay += spend.usdMicros;
+    const ownSession = own?.sessionId === query.sessionId ? own.usdMicros : 0n;
+    return {
+      session: (this.sessions.get(query.sessionId) ?? 0n) - ownSession,
+      day: this.daySum - (own?.usdMicros ?? 0n),
+      hostsDay,
+      agentDay,
+    };
+  }
+
+  private add(id: string, spend: Spend): void {
+    this.inWindow.set(id, spend);
+    this.daySum += spend.usdMicros;
+    this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) + spend.usdMicros);
   }
 
   private expire(now: number): void {

@@ -43,6 +43,8 @@ export interface Reservation {
   id: string;
   sessionId: string;
   usdMicros: bigint;
+  /** What was reserved and under which caps: `recordSigned` checks the same caps again at signing. */
+  request: ReserveRequest;
 }
 
 /** What is known about a signed authorization, recorded before it is sent. */
@@ -100,7 +102,10 @@ export interface HistoryEntry {
  * Where caps are kept and enforced; the tools never know which store is behind it.
  * `reserve` checks every cap and takes the amount atomically (parallel calls, and other
  * processes sharing the store, can never reserve past a cap together) and records it
- * durably. `recordSigned` writes the authorization down before it is sent. `commit` records
+ * durably. `recordSigned` checks the reservation's caps again (what others spent while it
+ * waited counts) and writes the authorization down before it is sent, or gives the amount
+ * back and refuses with the cap's error; from then on the payment counts in the rolling 24 h
+ * from its signing, not its reservation. `commit` records
  * the outcome of a signed authorization, which counts for good (it can be settled until it
  * expires); `release` returns an amount for which nothing was signed.
  */

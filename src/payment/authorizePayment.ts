@@ -28,8 +28,10 @@ export interface AuthorizeOptions {
  * The only way to a signature: reserve under every cap, check funds, ask the person when
  * the amount calls for it, fix the terms of exactly the reserved option, then record them
  * in the ledger while the key signs them; the signature is returned only once the record
- * is durable. Anything that fails before the terms are recorded releases the reservation;
- * once recorded, it counts for good.
+ * is durable. Recording checks the caps again (others may have spent while the person was
+ * asked): over one, the store gives the amount back and its refusal is thrown, and the
+ * signature made meanwhile is dropped. Anything that fails before the terms are recorded
+ * releases the reservation; once recorded, it counts for good.
  */
 export async function authorizePayment(
   rt: Runtime,

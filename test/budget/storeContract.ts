@@ -10,6 +10,7 @@ export interface BackingStore {
 }
 
 const T0 = Date.parse("2026-03-01T00:00:00Z");
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -52,7 +53,7 @@ export const signature = { payer: "0xC", validBefore: 2_000_000_000, nonce: "0x0
  * The refusal assertWithinCaps() gives for this request at this usage: the store must throw
  * exactly it (code, message and details), so every store refuses in the same words.
  */
-async function expectRefusal(promise: Promise<unknown>, req: ReserveRequest, usage: Partial<Usage>): Promise<void> {
+async function expectRefusal(promise: Promise<unknown>, req: ReserveRequest, usage: Partial<Usage>, atSigning = false): Promise<void> {
   const full: Usage = {
     session: 0n,
     day: 0n,
@@ -62,7 +63,7 @@ async function expectRefusal(promise: Promise<unknown>, req: ReserveRequest, usa
   };
   let expected: unknown;
   try {
-    assertWithinCaps({ usdMicros: req.usdMicros, limits: req.limits, usage: full, url: req.meta.url, perCallFromCaller: req.perCallFromCaller });
+    assertWithinCaps({ usdMicros: req.usdMicros, limits: req.limits, usage: full, url: req.meta.url, perCallFromCaller: req.perCallFromCaller, atSigning });
   } catch (error) {
     expected = error;
   }
@@ -287,6 +288,75 @@ export function describeBudgetStoreContract(name: string, fresh: () => Promise<B
       now += 23 * HOUR;
       expect((await reopened.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(30_000n);
       await reopened.close();
+    });
+
+    it("counts a payment in the rolling 24 h from its signing, not its reservation (a long approval wait), also after a reopen", async () => {
+      let now = T0;
+      const backing = await fresh();
+      const store = await backing.open(() => now);
+      const waited = await store.reserve(request(50_000n));
+      now = T0 + 10 * HOUR;
+      await store.recordSigned(waited, signature);
+      now = T0 + DAY + MINUTE;
+      // Reserved more than 24 h ago, signed 14 h ago: a second full budget would be signed within 24 h of it.
+      expect((await store.usage({ sessionId: "x", hostPatterns: ["api.test"] })).hostsDay).toEqual([{ pattern: "api.test", spent: 50_000n }]);
+      const second = request(50_000n, { sessionId: "s2" });
+      await expectRefusal(store.reserve(second), second, { day: 50_000n });
+      await store.close();
+      const reopened = await backing.open(() => now);
+      expect((await reopened.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(50_000n);
+      await expectRefusal(reopened.reserve(second), second, { day: 50_000n });
+      now = T0 + 10 * HOUR + DAY - 1;
+      expect((await reopened.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(50_000n);
+      now = T0 + 10 * HOUR + DAY;
+      expect((await reopened.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(0n);
+      await reopened.recordSigned(await reopened.reserve(second), signature);
+      await reopened.close();
+    });
+
+    it("checks every cap again at signing: spent meanwhile by a server with looser caps, or caps tightened since, refuses and gives the amount back", async () => {
+      let now = T0;
+      const backing = await fresh();
+      const store = await backing.open(() => now);
+      const other = await backing.open(() => now);
+      const waiting = await store.reserve(request(30_000n));
+      // Within a lease (a store may give back what stays unsigned for long; that is another test).
+      now += 10_000;
+      // Another server whose daily cap is 0.10 USD reserves while this payment waits for approval.
+      await other.reserve(request(40_000n, { sessionId: "other", limits: { ...limits, perDay: 100_000n } }));
+      now += 10_000;
+      await expectRefusal(store.recordSigned(waiting, signature), request(30_000n), { day: 40_000n }, true);
+      expect(await store.usage({ sessionId: "s1", hostPatterns: ["api.test"] })).toEqual({
+        session: 0n,
+        day: 40_000n,
+        agentDay: 0n,
+        hostsDay: [{ pattern: "api.test", spent: 40_000n }],
+      });
+      expect((await other.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(40_000n);
+      expect((await store.history({ limit: 10, sinceMs: 0, host: undefined })).map((h) => h.id)).not.toContain(waiting.id);
+
+      // The caps a reservation carries are the ones checked at signing: each cap, tightened, refuses.
+      const wide = { ...limits, perDay: 1_000_000n };
+      const tightened: [string, BudgetLimits, Partial<Usage>][] = [
+        ["day", { ...wide, perDay: 45_000n }, { day: 40_000n }],
+        ["session", { ...wide, perSession: 9_999n }, {}],
+        ["per call", { ...wide, perCall: 9_999n }, {}],
+        ["host per day", { ...wide, hosts: [{ pattern: "*.test", perCall: undefined, perDay: 49_999n }] }, { day: 40_000n, hostsDay: [{ pattern: "*.test", spent: 40_000n }] }],
+        ["agent per day", { ...wide, agent: { name: "alice", perDay: 9_999n } }, { day: 40_000n }],
+      ];
+      for (const [cap, tighter, usage] of tightened) {
+        const r = await store.reserve(request(10_000n, { agent: "alice", sessionId: `tight-${cap}`, limits: wide }));
+        const req = request(10_000n, { agent: "alice", sessionId: `tight-${cap}`, limits: tighter });
+        await expectRefusal(store.recordSigned({ ...r, request: req }, signature), req, usage, true);
+        expect((await store.usage({ sessionId: `tight-${cap}`, hostPatterns: [] })).session).toBe(0n);
+      }
+      expect((await store.usage({ sessionId: "x", hostPatterns: [], agent: "alice" })).agentDay).toBe(0n);
+      // Within every cap, the same check lets it through, and it counts for good.
+      const fits = await store.reserve(request(10_000n));
+      await store.recordSigned(fits, signature);
+      await store.release(fits);
+      expect((await store.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(50_000n);
+      await Promise.all([store.close(), other.close()]);
     });
 
     it("never reserves past the daily cap when many store instances reserve at once", async () => {

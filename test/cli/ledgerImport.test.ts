@@ -116,7 +116,7 @@ describe("x402-wallet-mcp ledger import --from file --to redis", () => {
     await shared.reserve({ ...reserveRequest(982_000n), limits: { ...limits, perCall: 1_000_000n } });
     // An imported reservation that was never released counts until it ages out, with no lease.
     const reservedOnly = fileHistory.find((h) => h.status === "reserved")!;
-    await shared.release({ id: reservedOnly.id, sessionId: "old-session", usdMicros: 5_000n });
+    await shared.release({ id: reservedOnly.id, sessionId: "old-session", usdMicros: 5_000n, request: reserveRequest(5_000n) });
     expect((await shared.usage(query)).day).toBe(1_000_000n);
     await Promise.all([file.close(), shared.close()]);
   });

@@ -26,8 +26,10 @@ afterEach(async () => {
 });
 
 /** A runtime on a real file ledger whose `recordSigned` the test can hold back or fail. */
-async function runtimeWith(recordSigned: (inner: BudgetStore["recordSigned"], ...args: Parameters<BudgetStore["recordSigned"]>) => Promise<void>) {
-  const ledger = join(mkdtempSync(join(tmpdir(), "authorize-")), "ledger.jsonl");
+async function runtimeWith(
+  recordSigned: (inner: BudgetStore["recordSigned"], ...args: Parameters<BudgetStore["recordSigned"]>) => Promise<void>,
+  ledger = join(mkdtempSync(join(tmpdir(), "authorize-")), "ledger.jsonl"),
+) {
   const store = await FileBudgetStore.open(ledger, { log() {} });
   const budget: BudgetStore = {
     reserve: (request) => store.reserve(request),
@@ -87,6 +89,27 @@ describe("authorizePayment", () => {
       throw Object.assign(new Error("disk full"), { code: "BUDGET_STORE_UNAVAILABLE" });
     });
     await expect(authorizePayment(rt, account, payable(), required, URL_PAID, noOptions)).rejects.toThrow("disk full");
+  });
+
+  it("refuses without a signature, giving the amount back, when the caps no longer allow it at signing", async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), "authorize-")), "ledger.jsonl");
+    // Another server on the same ledger, with a looser daily cap, spends while this payment waits.
+    const other = await FileBudgetStore.open(ledger, { log() {} });
+    const { rt } = await runtimeWith(async (inner, ...args) => {
+      await other.reserve({
+        sessionId: "other",
+        usdMicros: 9_995_000n,
+        limits: { perCall: 10_000_000n, perSession: 10_000_000n, perDay: 20_000_000n, hosts: [] },
+        meta: { url: "http://other.test/x", host: "other.test", network: "eip155:84532", asset: asset.address, amountAtomic: 9_995_000n, payTo: "0xB" },
+      });
+      return inner(...args);
+    }, ledger);
+    const error = await authorizePayment(rt, account, payable(), required, URL_PAID, noOptions).catch((e: unknown) => e);
+    await other.close();
+    expect(error).toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+    expect((error as Error).message).toMatch(/only 0\.005 USD of the 10\.00 USD daily budget.*not sent.*nothing was paid/is);
+    expect(lines(ledger).map((l) => l.type)).toEqual(["reserve", "reserve", "release"]);
+    expect(await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: [] })).toMatchObject({ session: 0n, day: 9_995_000n });
   });
 
   it("a signing failure after the terms are on record says nothing was paid and keeps the amount counted", async () => {
