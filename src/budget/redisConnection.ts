@@ -123,3 +123,20 @@ export async function checkServerSettings(redis: Redis, logger: Logger, where: s
     );
   }
 }
+
+/** Past this, a server's clock and Redis' disagree enough to say so. */
+const CLOCK_SKEW_WARNING_MS = 60_000;
+
+/**
+ * A warning when this server's clock and Redis' disagree. The caps do not depend on it (the
+ * scripts read Redis' clock alone), but times this server shows, such as a receipt's, do.
+ */
+export async function checkClockSkew(redis: Redis, logger: Logger, where: string, now: () => number): Promise<void> {
+  const [seconds, micros] = await redis.time();
+  const skew = Math.round((now() - (Number(seconds) * 1000 + Number(micros) / 1000)) / 1000);
+  if (Math.abs(skew) * 1000 < CLOCK_SKEW_WARNING_MS) return;
+  logger.log(
+    "warning",
+    `this server's clock is ${Math.abs(skew)} s ${skew > 0 ? "ahead of" : "behind"} the clock of Redis at ${where}. The budget's 24 h window and leases run on Redis' clock, so the caps are not affected, but times this server shows (receipts, logs) are off. Set the clock right (NTP).`,
+  );
+}

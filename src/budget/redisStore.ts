@@ -7,6 +7,7 @@ import { assertWithinCaps } from "./caps.js";
 import { parseLedgerLine, type LedgerEvent } from "./ledgerEvents.js";
 import { foldHistory } from "./ledgerHistory.js";
 import {
+  checkClockSkew,
   checkServerSettings,
   createRedisConnection,
   ensureConnected,
@@ -31,8 +32,8 @@ import {
   toMicros,
   walletKeys,
 } from "./redisWire.js";
-import { DAY_MS } from "./spendWindow.js";
 import type {
+  BudgetLimits,
   BudgetStore,
   HistoryEntry,
   HistoryQuery,
@@ -50,9 +51,6 @@ import type {
  * so trimming it never loosens a cap.
  */
 export const LEDGER_MAX_EVENTS = 100_000;
-
-/** A session's total is forgotten after this long without a reservation (sessions are per server process). */
-export const SESSION_IDLE_MS = 30 * DAY_MS;
 
 const HISTORY_PAGE = 500;
 
@@ -77,8 +75,18 @@ export interface RedisBudgetStoreOptions {
   /** Bound on connecting and on every command. */
   timeoutMs: number;
   logger: Logger;
+  /**
+   * This server's clock, only to warn at start-up when it disagrees with Redis': the caps,
+   * leases and ledger times all run on Redis' clock, so servers whose clocks disagree still
+   * share one budget.
+   */
   now?: () => number;
+  /** Tests only: a time (ms) that every script takes instead of Redis' TIME, so a test can move the budget's clock by a day. */
+  clockForTests?: () => number;
 }
+
+/** A ledger event as the store hands it to a script, which adds Redis' time as its `at`. */
+type Untimed<E> = E extends unknown ? Omit<E, "at"> : never;
 
 /**
  * The shared budget store: the caps of one wallet kept in Redis, so servers on several
@@ -96,7 +104,6 @@ export class RedisBudgetStore implements BudgetStore {
     private readonly ledgerKey: string,
     private readonly where: string,
     private readonly options: RedisBudgetStoreOptions,
-    private readonly now: () => number,
   ) {}
 
   static async open(options: RedisBudgetStoreOptions): Promise<RedisBudgetStore> {
@@ -107,23 +114,22 @@ export class RedisBudgetStore implements BudgetStore {
       await ensureConnected(redis, options.timeoutMs);
       await loadScripts(redis, Object.values(SCRIPTS));
       await checkServerSettings(redis, options.logger, where);
+      await checkClockSkew(redis, options.logger, where, options.now ?? Date.now);
     } catch (error) {
       // Not fatal: every operation connects again and refuses until Redis answers, so a server
       // started during a Redis outage still serves its free tools and pays once Redis is back.
       options.logger.log("warning", unavailable(where, "at start-up", error, "Payments are refused until it answers.").message);
     }
     const keys = walletKeys(options.prefix, options.wallet);
-    return new RedisBudgetStore(redis, keys, keys[7] as string, where, options, options.now ?? Date.now);
+    return new RedisBudgetStore(redis, keys, keys[7] as string, where, options);
   }
 
   reserve(request: ReserveRequest): Promise<Reservation> {
     return this.guard("the reservation", "Nothing was paid.", async () => {
-      const at = Math.floor(this.now());
       const id = randomUUID();
-      const event: LedgerEvent = {
+      const event: Untimed<LedgerEvent> = {
         type: "reserve",
         id,
-        at,
         sessionId: request.sessionId,
         ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
         url: request.meta.url,
@@ -134,57 +140,35 @@ export class RedisBudgetStore implements BudgetStore {
         usdMicros: request.usdMicros.toString(),
         payTo: request.meta.payTo,
       };
-      const { limits } = request;
-      const reply = await this.run(SCRIPTS.reserve, at, [
+      const reply = await this.run(SCRIPTS.reserve, [
         id,
         amount(request.usdMicros),
         request.sessionId,
         normalizeHost(request.meta.host),
         optionalName(request.meta.agent),
-        limit(limits.perCall),
-        limit(limits.perSession),
-        limit(limits.perDay),
-        optionalName(limits.agent?.name),
-        limits.agent?.perDay === undefined ? "" : limit(limits.agent.perDay),
-        String(at + this.options.leaseMs),
+        String(this.options.leaseMs),
         JSON.stringify(event),
-        String(limits.hosts.length),
-        ...limits.hosts.flatMap((h) => [
-          normalizePattern(h.pattern),
-          h.perCall === undefined ? "" : limit(h.perCall),
-          h.perDay === undefined ? "" : limit(h.perDay),
-        ]),
+        ...capsArgs(request.limits),
       ]);
       const [verdict, ...numbers] = asArray(reply, "reserve");
-      if (verdict === "ok") return { id, sessionId: request.sessionId, usdMicros: request.usdMicros };
-      if (verdict !== "refused" || numbers.length !== 3 + limits.hosts.length) throw new Error(`unexpected reply to reserve: ${JSON.stringify(reply)}`);
-      const spent = numbers.map(toMicros);
-      const usage: Usage = {
-        session: spent[0] as bigint,
-        day: spent[1] as bigint,
-        agentDay: spent[2] as bigint,
-        hostsDay: limits.hosts.map((h, i) => ({ pattern: h.pattern, spent: spent[3 + i] as bigint })),
-      };
-      // Throws the very error the file store throws, from the numbers the script saw.
-      assertWithinCaps({ usdMicros: request.usdMicros, limits, usage, url: request.meta.url, perCallFromCaller: request.perCallFromCaller });
-      throw beyondExactRange(request);
+      if (verdict === "ok") return { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
+      throw refusal("reserve", reply, verdict, numbers, request, false);
     });
   }
 
   recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void> {
     return this.guard("recording the signature", "The signed payment was not sent; nothing was paid.", async () => {
-      const at = Math.floor(this.now());
-      const event: LedgerEvent = {
+      const event: Untimed<LedgerEvent> = {
         type: "sign",
         id: reservation.id,
-        at,
         payer: authorization.payer,
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
       };
-      const reply = await this.runWithEvent(SCRIPTS.recordSigned, event);
-      if (reply === "ok") return;
-      if (reply !== "gone") throw new Error(`unexpected reply to recordSigned: ${JSON.stringify(reply)}`);
+      const reply = await this.run(SCRIPTS.recordSigned, [reservation.id, JSON.stringify(event), ...capsArgs(reservation.request.limits)]);
+      const [verdict, ...numbers] = asArray(reply, "recordSigned");
+      if (verdict === "ok") return;
+      if (verdict !== "gone") throw refusal("recordSigned", reply, verdict, numbers, reservation.request, true);
       throw new CodedError(
         ErrorCode.BUDGET_STORE_UNAVAILABLE,
         `The reservation for this payment was given back before it was signed (it was held longer than its ${this.options.leaseMs} ms lease and reclaimed, or released), so the signed payment was not sent and nothing was paid. Retry the call.`,
@@ -195,16 +179,14 @@ export class RedisBudgetStore implements BudgetStore {
 
   commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
     return this.guard("recording the payment outcome", "The payment still counts against the budget; only its outcome was not recorded.", async () => {
-      const at = Math.floor(this.now());
-      const event: LedgerEvent = {
+      const event: Untimed<LedgerEvent> = {
         type: "outcome",
         id: reservation.id,
-        at,
         status: outcome.status,
         ...(outcome.status === "rejected" ? { reason: outcome.reason } : {}),
         receipt: outcome.receipt,
       };
-      const reply = await this.runWithEvent(SCRIPTS.commit, event);
+      const reply = await this.run(SCRIPTS.commit, [reservation.id, JSON.stringify(event)]);
       if (reply === "gone") {
         this.options.logger.log(
           "error",
@@ -219,18 +201,16 @@ export class RedisBudgetStore implements BudgetStore {
   release(reservation: Reservation): Promise<void> {
     const consequence = `The amount stays counted until its lease (${this.options.leaseMs} ms) runs out.`;
     return this.guard("the release", consequence, async () => {
-      const at = Math.floor(this.now());
-      const event: LedgerEvent = { type: "release", id: reservation.id, at };
-      const reply = await this.runWithEvent(SCRIPTS.release, event);
+      const event: Untimed<LedgerEvent> = { type: "release", id: reservation.id };
+      const reply = await this.run(SCRIPTS.release, [reservation.id, JSON.stringify(event)]);
       if (reply !== "released" && reply !== "kept" && reply !== "gone") throw new Error(`unexpected reply to release: ${JSON.stringify(reply)}`);
     });
   }
 
   usage(query: UsageQuery): Promise<Usage> {
     return this.guard("reading the budget", "Nothing was paid.", async () => {
-      const at = Math.floor(this.now());
       const reply = asArray(
-        await this.run(SCRIPTS.usage, at, [
+        await this.run(SCRIPTS.usage, [
           query.sessionId,
           optionalName(query.agent),
           String(query.hostPatterns.length),
@@ -313,14 +293,13 @@ export class RedisBudgetStore implements BudgetStore {
       let imported = 0;
       for (const payment of pending) {
         const { reserve } = payment;
-        const at = Math.floor(this.now());
-        const reply = await this.run(SCRIPTS.import, at, [
+        const reply = await this.run(SCRIPTS.import, [
           reserve.id,
           payment.counts ? "1" : "0",
           amount(BigInt(reserve.usdMicros)),
           normalizeHost(reserve.host),
           optionalName(reserve.agent),
-          String(reserve.at),
+          String(Math.max(0, Math.floor(payment.since))),
           String(payment.events.length),
           ...payment.events.flatMap((e) => [String(Math.max(0, Math.floor(e.at))), JSON.stringify(e)]),
         ]);
@@ -341,15 +320,11 @@ export class RedisBudgetStore implements BudgetStore {
     }
   }
 
-  private async run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], at: number, args: readonly string[]): Promise<unknown> {
+  private async run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], args: readonly string[]): Promise<unknown> {
     await ensureConnected(this.redis, this.options.timeoutMs);
-    const common = [String(at), String(at - DAY_MS), String(at - SESSION_IDLE_MS), String(LEDGER_MAX_EVENTS)];
+    const clock = this.options.clockForTests;
+    const common = [clock ? String(Math.floor(clock())) : "", String(LEDGER_MAX_EVENTS)];
     return runScript(this.redis, script, this.keys, [...common, ...args]);
-  }
-
-  /** A script that records `event` (sign, outcome or release) against its reservation, at the event's time. */
-  private runWithEvent(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], event: Exclude<LedgerEvent, { type: "reserve" }>): Promise<unknown> {
-    return this.run(script, event.at, [event.id, JSON.stringify(event)]);
   }
 
   /** Every failure becomes BUDGET_STORE_UNAVAILABLE; refusals by a cap pass through as they are. */
@@ -361,6 +336,42 @@ export class RedisBudgetStore implements BudgetStore {
       throw isCodedError(error) ? error : unavailable(this.where, what, error, consequence);
     }
   }
+}
+
+/** A payment's caps as the scripts read them (read_caps in redisScripts.ts). */
+function capsArgs(limits: BudgetLimits): string[] {
+  return [
+    limit(limits.perCall),
+    limit(limits.perSession),
+    limit(limits.perDay),
+    optionalName(limits.agent?.name),
+    limits.agent?.perDay === undefined ? "" : limit(limits.agent.perDay),
+    String(limits.hosts.length),
+    ...limits.hosts.flatMap((h) => [normalizePattern(h.pattern), h.perCall === undefined ? "" : limit(h.perCall), h.perDay === undefined ? "" : limit(h.perDay)]),
+  ];
+}
+
+/**
+ * The error for a script's refusal: the very one the file store throws, from the numbers the
+ * script saw (what is spent without this payment), or the exact-range one when only Lua's
+ * arithmetic refused.
+ */
+function refusal(what: string, reply: unknown, verdict: unknown, numbers: unknown[], request: ReserveRequest, atSigning: boolean): Error {
+  const { limits } = request;
+  if (verdict !== "refused" || numbers.length !== 3 + limits.hosts.length) return new Error(`unexpected reply to ${what}: ${JSON.stringify(reply)}`);
+  const spent = numbers.map(toMicros);
+  const usage: Usage = {
+    session: spent[0] as bigint,
+    day: spent[1] as bigint,
+    agentDay: spent[2] as bigint,
+    hostsDay: limits.hosts.map((h, i) => ({ pattern: h.pattern, spent: spent[3 + i] as bigint })),
+  };
+  try {
+    assertWithinCaps({ usdMicros: request.usdMicros, limits, usage, url: request.meta.url, perCallFromCaller: request.perCallFromCaller, atSigning });
+  } catch (error) {
+    return error as Error;
+  }
+  return beyondExactRange(request);
 }
 
 function assertValidOptions(options: RedisBudgetStoreOptions): void {

@@ -23,7 +23,7 @@ function newWallet(): string {
 }
 
 function openStore(wallet: string, now?: () => number, url = redis.url): Promise<RedisBudgetStore> {
-  return RedisBudgetStore.open({ url, prefix: "faults:", wallet, leaseMs: LEASE_MS, timeoutMs: TIMEOUT_MS, logger: { log: () => undefined }, ...(now ? { now } : {}) });
+  return RedisBudgetStore.open({ url, prefix: "faults:", wallet, leaseMs: LEASE_MS, timeoutMs: TIMEOUT_MS, logger: { log: () => undefined }, ...(now ? { now, clockForTests: now } : {}) });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string; ms: number }> {

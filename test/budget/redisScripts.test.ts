@@ -20,7 +20,7 @@ afterAll(async () => {
 /** What the Lua host rule says, on the inputs the store hands it. */
 async function luaMatches(pairs: [string, string][]): Promise<boolean[]> {
   const args = pairs.flatMap(([pattern, host]) => [normalizePattern(pattern), normalizeHost(host)]);
-  const reply = (await client.eval(HOST_MATCHES_PROBE, 0, ...args)) as number[];
+  const reply = (await client.eval(HOST_MATCHES_PROBE, 0, "", "1000", ...args)) as number[];
   return reply.map((n) => n === 1);
 }
 
