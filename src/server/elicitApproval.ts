@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode as McpErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Approver } from "../policy/approval.js";
+import { approvalMessage, type Approver } from "../policy/approval.js";
 
 /**
  * Asks the person through MCP elicitation (`elicitation/create`). A client without
@@ -9,11 +9,7 @@ import type { Approver } from "../policy/approval.js";
 export function elicitationApprover(server: McpServer, timeoutMs: number): Approver {
   return async (request, signal) => {
     if (!server.server.getClientCapabilities()?.elicitation) return { outcome: "unsupported" };
-    const message = [
-      `Approve a payment of ${request.amount} ${request.symbol} (${request.usd} USD)?`,
-      `For: ${request.url}${request.description ? ` (${request.description})` : ""}`,
-      `To: ${request.payTo} on ${request.network}`,
-    ].join("\n");
+    const message = approvalMessage(request);
     try {
       const result = await server.server.elicitInput(
         {
