@@ -129,7 +129,7 @@ export function describeSigned(chosen: PayableOption, signed: SignedPayment): st
   const { option, asset } = chosen;
   const network = findNetwork(option.network)?.displayName ?? option.network;
   const until = new Date(signed.validBefore * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  return `an authorization of ${formatDecimal(option.amount, asset.decimals)} ${asset.symbol} to ${option.payTo} on ${network} (${option.network}), valid until ${until}`;
+  return `a payment of ${formatDecimal(option.amount, asset.decimals)} ${asset.symbol} to ${option.payTo} on ${network} (${option.network}), an authorization valid until ${until},`;
 }
 
 /** Any payment header already on the request goes: only the one signed here is sent (an object may hold two spellings of one name). */
