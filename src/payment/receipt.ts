@@ -12,7 +12,7 @@ export const ReceiptSchema = z.object({
   status: z
     .enum(["settled", "unconfirmed", "verified", "mismatch", "rejected"])
     .describe(
-      "settled: the server reported a transaction; verified: that transaction was read on-chain and moves exactly what was signed; mismatch: it does not (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
+      "settled: the server reported a transaction; verified: that transaction was read on-chain, moves exactly what was signed and uses this payment's own authorization (its nonce); mismatch: it does not (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
     ),
   amount: z.string().describe("Decimal amount in the asset's units (USD for USDC)"),
   amountAtomic: z.string(),
