@@ -74,6 +74,16 @@ describe("RedisBudgetStore: servers whose clocks disagree share one budget on Re
     await Promise.all([right.close(), fast.close()]);
   });
 
+  it("a server whose clock disagrees with Redis' by more than a minute says so at start-up", async () => {
+    const lines: string[] = [];
+    const open = (now: () => number) =>
+      RedisBudgetStore.open({ url: redis.url, prefix: "clock:", wallet: newWallet(), leaseMs: LEASE_MS, timeoutMs: 2_000, logger: { log: (level, m) => lines.push(`${level}: ${m}`) }, now });
+    await (await open(() => Date.now() + 10 * MINUTE)).close();
+    expect(lines).toEqual([expect.stringMatching(/^warning: this server's clock is 60\d s ahead of the clock of Redis at .*caps are not affected/)]);
+    await (await open(() => Date.now() + 2_000)).close();
+    expect(lines).toHaveLength(1);
+  });
+
   it("a lease runs on Redis' clock: a slow server's reservation is not reclaimed by the others at once, a fast one's not kept longer", async () => {
     const wallet = newWallet();
     const slow = await server(wallet, () => Date.now() - 10 * MINUTE);
