@@ -110,10 +110,14 @@ function redirectRequest(previous: HttpRequest, status: number, target: URL): Ht
   }
   const sameOrigin = target.origin === new URL(previous.url).origin;
   const keepsBody = status === 307 || status === 308;
-  // Credentials the agent meant for one origin must not follow a redirect to another; the
-  // headers that describe a body go with the body (as in the Fetch standard's redirect rules).
+  // Credentials the agent meant for one origin must not follow a redirect to another. Fetch
+  // strips only Authorization and Cookie, but an API key travels in any header (x-api-key,
+  // x-goog-api-key, a vendor's own), so another origin gets only headers known to carry
+  // none. The headers that describe a body go with the body (Fetch's redirect rules).
   const headers = Object.fromEntries(
-    Object.entries(previous.headers).filter(([name]) => (sameOrigin || !CREDENTIALS.test(name)) && (keepsBody || !BODY_HEADERS.test(name))),
+    Object.entries(previous.headers).filter(
+      ([name]) => (sameOrigin || CROSS_ORIGIN_SAFE.test(name)) && (keepsBody || !BODY_HEADERS.test(name)),
+    ),
   );
   return {
     url: target.href,
@@ -123,7 +127,7 @@ function redirectRequest(previous: HttpRequest, status: number, target: URL): Ht
   };
 }
 
-const CREDENTIALS = /^(authorization|cookie)$/i;
+const CROSS_ORIGIN_SAFE = /^(accept|accept-language|user-agent|cache-control|pragma|content-(type|encoding|language))$/i;
 const BODY_HEADERS = /^content-(type|encoding|language|location)$/i;
 
 /** An IP literal never goes through DNS, so the connect-time lookup guard would not see it. */

@@ -10,6 +10,8 @@ interface Seen {
   path: string;
   authorization: string | undefined;
   cookie: string | undefined;
+  apiKey: string | undefined;
+  accept: string | undefined;
   body: string;
   paid: boolean;
 }
@@ -38,7 +40,7 @@ describe("a paid request after a cross-origin redirect", () => {
       req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
       req.on("end", () => {
         const paid = Boolean(req.headers["payment-signature"]);
-        atB.push({ method: req.method!, path: req.url!, authorization: req.headers.authorization, cookie: req.headers.cookie, body, paid });
+        atB.push({ method: req.method!, path: req.url!, authorization: req.headers.authorization, cookie: req.headers.cookie, apiKey: req.headers["x-api-key"] as string | undefined, accept: req.headers.accept, body, paid });
         if (paid) return void res.writeHead(200, { "content-type": "text/plain" }).end("B's paid content");
         const accepts = [
           { scheme: "exact", network: "eip155:84532", amount: "10000", asset: USDC_ADDRESS, payTo: "0x2222222222222222222222222222222222222222", maxTimeoutSeconds: 60, extra: { name: "USDC", version: "2" } },
@@ -72,16 +74,16 @@ describe("a paid request after a cross-origin redirect", () => {
     [303, "GET", ""],
     [307, "POST", "A's body"],
     [308, "POST", "A's body"],
-  ])("after a %i: B gets one probe and one paid %s, the same request, without A's credentials", async (status, method, body) => {
+  ])("after a %i: B gets one probe and one paid %s, the same request, without A's credentials (any header that could hold one)", async (status, method, body) => {
     atB.length = 0;
     const result = await mcp.call("paid_fetch", {
       url: `${aUrl}/r/${status}`,
       method: "POST",
-      headers: { authorization: "Bearer meant-for-A", cookie: "session=A", "content-type": "text/plain" },
+      headers: { authorization: "Bearer meant-for-A", cookie: "session=A", "x-api-key": "key-for-A", accept: "text/plain", "content-type": "text/plain" },
       body: "A's body",
     });
     expect(result.structuredContent).toMatchObject({ body: "B's paid content", url: `${bUrl}/paid/${status}` });
-    const probe = { method, path: `/paid/${status}`, authorization: undefined, cookie: undefined, body };
+    const probe = { method, path: `/paid/${status}`, authorization: undefined, cookie: undefined, apiKey: undefined, accept: "text/plain", body };
     expect(atB).toEqual([
       { ...probe, paid: false },
       { ...probe, paid: true },
