@@ -4,8 +4,8 @@ import type { Logger } from "../log.js";
 import { assertWithinCaps } from "./caps.js";
 import { foldHistory } from "./ledgerHistory.js";
 import type { LedgerEvent } from "./ledgerEvents.js";
-import { LedgerFile } from "./ledgerFile.js";
-import { acquireLedgerLock } from "./ledgerLock.js";
+import { LedgerFile, type ReadResult } from "./ledgerFile.js";
+import { acquireLedgerLock, STALE_LOCK_MS, type LedgerLock } from "./ledgerLock.js";
 import { DAY_MS, SpendWindow } from "./spendWindow.js";
 import type {
   BudgetStore,
@@ -24,6 +24,8 @@ import type {
  * sign line that follows it, not a whole burst, so other processes wait no longer than before.
  */
 const MAX_BATCHES_PER_LOCK = 2;
+/** Times an operation is run again after this process lost the lock before it wrote, before it fails. */
+const MAX_LOCK_LOSSES = 3;
 
 /** An operation waiting for the lock. `durable`: it must be on disk before it resolves. */
 interface Queued {
@@ -31,7 +33,12 @@ interface Queued {
   durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Times it found the lock lost before it wrote anything. */
+  lockLosses: number;
 }
+
+/** Thrown before a write when the lock was taken over: nothing was written, the operation can run again under a new lock. */
+class LockLost extends Error {}
 
 /**
  * The embedded budget store: a JSONL ledger on local disk shared by every server process of
@@ -45,13 +52,29 @@ interface Queued {
  * signature before its header is sent, and an outcome. A reservation or a release does not
  * (lost to a power cut, nothing had been signed for it; lost to a crash, never: the page
  * cache keeps it), and every sync flushes the appends before it.
+ *
+ * The ledger stays sound even if two processes each believe they hold the lock (one paused
+ * past the stale age between checking its lock and writing, see ledgerLock.ts): after each
+ * append, a read of the few hundred bytes where this process expected its line checks that
+ * nothing was written between its catching up and its line. If something was, it reads
+ * those lines, and a reservation is checked again against everything before it in the file,
+ * and given back and refused if over a cap. Every line is so admitted against all that
+ * precedes it in the file, whoever wrote it, and this process's place in the file moves to
+ * just after its own line, never into the middle of another's.
  */
 export class FileBudgetStore implements BudgetStore {
   private window = new SpendWindow();
-  /** Bytes of the ledger already applied to `window`. */
+  /** Bytes of the ledger already applied to `window`: always the end of a line. */
   private offset = 0;
-  /** The file ends mid-line (a write torn by a crash): the next append starts a new line. */
-  private tornTail = false;
+  /**
+   * Where the ledger ended when last read. Bytes between `offset` and here are an
+   * unfinished line (torn by a crash): reported, and the next append starts a new line.
+   */
+  private end = 0;
+  /** The lock while operations run under it. */
+  private lock: LedgerLock | undefined;
+  /** Appends so far: tells whether an operation wrote before it found the lock lost. */
+  private appended = 0;
   private pending: Queued[] = [];
   private draining = false;
   /** Settles when the queue has run empty. */
@@ -79,29 +102,33 @@ export class FileBudgetStore implements BudgetStore {
 
   reserve(request: ReserveRequest): Promise<Reservation> {
     return this.exclusive(async () => {
-      const usage = this.window.usage(usageQueryFor(request), this.now());
-      assertWithinCaps({
-        usdMicros: request.usdMicros,
-        limits: request.limits,
-        usage,
-        url: request.meta.url,
-        perCallFromCaller: request.perCallFromCaller,
-      });
+      const checkCaps = () =>
+        assertWithinCaps({
+          usdMicros: request.usdMicros,
+          limits: request.limits,
+          usage: this.window.usage(usageQueryFor(request), this.now()),
+          url: request.meta.url,
+          perCallFromCaller: request.perCallFromCaller,
+        });
+      checkCaps();
       const id = randomUUID();
-      this.append({
-        type: "reserve",
-        id,
-        at: this.now(),
-        sessionId: request.sessionId,
-        ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
-        url: request.meta.url,
-        host: request.meta.host,
-        network: request.meta.network,
-        asset: request.meta.asset,
-        amountAtomic: request.meta.amountAtomic.toString(),
-        usdMicros: request.usdMicros.toString(),
-        payTo: request.meta.payTo,
-      });
+      this.append(
+        {
+          type: "reserve",
+          id,
+          at: this.now(),
+          sessionId: request.sessionId,
+          ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
+          url: request.meta.url,
+          host: request.meta.host,
+          network: request.meta.network,
+          asset: request.meta.asset,
+          amountAtomic: request.meta.amountAtomic.toString(),
+          usdMicros: request.usdMicros.toString(),
+          payTo: request.meta.payTo,
+        },
+        checkCaps,
+      );
       return { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
     }, false);
   }
@@ -169,7 +196,7 @@ export class FileBudgetStore implements BudgetStore {
     // Nothing appended since this process last caught up: its totals are the ledger's, no lock needed.
     let unchanged = false;
     try {
-      unchanged = this.file.size() === this.offset;
+      unchanged = this.file.size() === this.end;
     } catch {
       // Unknown: the locked path below reports what is wrong.
     }
@@ -193,7 +220,7 @@ export class FileBudgetStore implements BudgetStore {
   /** Queues an operation to run under the cross-process lock, after catching up on the ledger. */
   private exclusive<T>(operation: () => Promise<T>, durable: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ operation, durable, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ operation, durable, resolve: resolve as (value: unknown) => void, reject, lockLosses: 0 });
       if (!this.draining) {
         this.draining = true;
         this.idle = this.drain();
@@ -215,38 +242,50 @@ export class FileBudgetStore implements BudgetStore {
    * be given back and taken again. At most MAX_BATCHES_PER_LOCK, so a hold stays short.
    */
   private async runUnderLock(): Promise<void> {
-    let unlock: () => Promise<void>;
+    let lock: LedgerLock;
     try {
-      unlock = await acquireLedgerLock(this.file.path, (message) => this.logger.log("error", message));
+      lock = await acquireLedgerLock(this.file.path, (message) => this.logger.log("warning", message));
     } catch (error) {
       for (const queued of this.pending.splice(0)) queued.reject(unavailable(this.file.path, error));
       return;
     }
+    this.lock = lock;
     try {
       for (let batches = 1; ; batches++) {
-        await this.runBatch(this.pending.splice(0));
+        if (!(await this.runBatch(this.pending.splice(0)))) break;
         if (batches === MAX_BATCHES_PER_LOCK) break;
         await new Promise((resolve) => setImmediate(resolve));
         if (this.pending.length === 0) break;
       }
     } finally {
-      // Removed after the operations it guarded have settled: the rmdir (a journal write)
+      this.lock = undefined;
+      // Removed after the operations it guarded have settled: the unlink (a journal write)
       // runs in libuv's pool while their callers go on.
-      await unlock().catch((error: Error) =>
+      await lock.release().catch((error: Error) =>
         this.logger.log("error", `could not remove the ledger lock ${this.file.path}.lock (${error.message}); other processes will wait until it is stale`),
       );
     }
   }
 
-  /** Runs a batch under one sync, then settles each operation. Never throws. */
-  private async runBatch(batch: Queued[]): Promise<void> {
+  /**
+   * Runs a batch under one sync, then settles each operation. Never throws. False when the
+   * lock was found lost: the operations from the one that found it on are queued again, to
+   * run under a new lock after catching up (they wrote nothing).
+   */
+  private async runBatch(batch: Queued[]): Promise<boolean> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let ran = batch.length;
     try {
       await this.catchUp();
-      for (const queued of batch) {
+      for (const [i, queued] of batch.entries()) {
+        const appendedBefore = this.appended;
         try {
           outcomes.push({ ok: true, value: await queued.operation() });
         } catch (error) {
+          if (error instanceof LockLost && this.appended === appendedBefore) {
+            ran = i;
+            break;
+          }
           outcomes.push({ ok: false, error: isCodedError(error) ? error : unavailable(this.file.path, error) });
         }
       }
@@ -254,43 +293,87 @@ export class FileBudgetStore implements BudgetStore {
     } catch (error) {
       // Catching up or the sync failed: no operation of the batch can be trusted to have happened durably.
       outcomes.length = 0;
-      for (let i = 0; i < batch.length; i++) outcomes.push({ ok: false, error: unavailable(this.file.path, error) });
+      for (let i = 0; i < ran; i++) outcomes.push({ ok: false, error: unavailable(this.file.path, error) });
     }
-    batch.forEach((queued, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) queued.resolve(outcome.value);
-      else queued.reject(outcome.error);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) batch[i]!.resolve(outcome.value);
+      else batch[i]!.reject(outcome.error);
     });
+    const again = batch.slice(ran).filter((queued) => {
+      if (++queued.lockLosses < MAX_LOCK_LOSSES) return true;
+      queued.reject(unavailable(this.file.path, new Error(`this process lost the lock ${MAX_LOCK_LOSSES} times in a row: it was paused, or its event loop blocked, for over ${STALE_LOCK_MS / 1000} s each time`)));
+      return false;
+    });
+    this.pending.unshift(...again);
+    return ran === batch.length;
   }
 
   private async catchUp(): Promise<void> {
     const size = this.file.size();
-    if (size < this.offset) {
+    if (size < this.end) {
       this.logger.log("warning", `the ledger ${this.file.path} shrank; reloading it`);
       this.window = new SpendWindow();
       this.offset = 0;
+      this.end = 0;
     }
-    if (size === this.offset) return;
+    if (size === this.end) return;
     const read =
       this.offset === 0
         ? await this.file.readTail(size, this.now() - DAY_MS)
         : await this.file.readRange(this.offset, size);
+    this.applyRead(read);
+    this.offset = size - read.partial;
+    this.end = size;
+  }
+
+  private applyRead(read: ReadResult): void {
     for (const event of read.events) this.window.apply(event);
-    this.tornTail = await this.file.endsMidLine(size);
     if (read.unreadable > 0) {
       this.logger.log(
         "warning",
         `the ledger ${this.file.path} has ${read.unreadable} unreadable line(s), most likely a write cut short by a crash; they were skipped and every other entry was kept`,
       );
     }
-    this.offset = size;
   }
 
-  private append(event: LedgerEvent): void {
-    const bytes = this.file.append([event], this.tornTail);
-    this.tornTail = false;
+  /**
+   * Appends a line, if the lock is still this process's (see LockLost). `recheck` runs again
+   * should another process's lines turn out to precede this one that this process had not
+   * read: throwing, it has the line given back (a reservation over a cap).
+   */
+  private append(event: LedgerEvent, recheck?: () => void): void {
+    if (!this.lock?.held()) throw new LockLost();
+    this.write(event, recheck);
+  }
+
+  private write(event: LedgerEvent, recheck?: () => void): void {
+    const expectedAt = this.end;
+    const written = this.file.append([event], this.end > this.offset);
+    this.appended++;
+    if (this.file.holdsAt(expectedAt, written)) {
+      // Nothing came between: an unfinished line before it is a torn one, reported already.
+      this.window.apply(event);
+      this.offset = this.end = expectedAt + written.length;
+      return;
+    }
+    const found = this.file.findAppended(this.offset, written);
+    if (!found) throw new Error(`a line just written to ${this.file.path} is not in it: the file was cut short meanwhile`);
+    this.logger.log(
+      "warning",
+      `another process wrote to the ledger ${this.file.path} while this one held its lock (one of them was paused past ${STALE_LOCK_MS / 1000} s); this process's entry was checked again after theirs`,
+    );
+    this.applyRead(found.before);
+    this.offset = this.end = found.end;
+    try {
+      recheck?.();
+    } catch (error) {
+      this.window.apply(event);
+      // Written whether or not the lock is still held: a release gives back only this
+      // process's own reservation, which nothing was signed for.
+      this.write({ type: "release", id: event.id, at: this.now() });
+      throw error;
+    }
     this.window.apply(event);
-    this.offset += bytes;
   }
 }
 

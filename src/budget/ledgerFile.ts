@@ -1,4 +1,4 @@
-import { fstatSync, mkdirSync, writeSync } from "node:fs";
+import { fstatSync, mkdirSync, readSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { parseLedgerLine, type LedgerEvent } from "./ledgerEvents.js";
@@ -10,6 +10,19 @@ export interface ReadResult {
   events: LedgerEvent[];
   /** Lines that were torn (a crash mid-write) or unreadable: skipped, reported, never fatal. */
   unreadable: number;
+  /**
+   * Bytes after the last newline: a line not finished, torn by a crash or still being
+   * written by another process. Counted as unreadable, but not to be taken as read: the
+   * next read starts at it again, so a line read half-written is read whole later.
+   */
+  partial: number;
+}
+
+/** Where a line just appended was found, and the lines before it that this process had not read. */
+export interface FoundAppend {
+  before: ReadResult;
+  /** The position just after the line. */
+  end: number;
 }
 
 /**
@@ -40,7 +53,7 @@ export class LedgerFile {
 
   /** Events in [from, to), in file order. */
   async readRange(from: number, to: number): Promise<ReadResult> {
-    if (to <= from) return { events: [], unreadable: 0 };
+    if (to <= from) return { events: [], unreadable: 0, partial: 0 };
     const buffer = Buffer.alloc(to - from);
     await this.handle.read(buffer, 0, buffer.length, from);
     return parseLines(buffer);
@@ -53,6 +66,7 @@ export class LedgerFile {
   async readTail(end: number, sinceMs: number): Promise<ReadResult> {
     const chunks: LedgerEvent[][] = [];
     let unreadable = 0;
+    let partial: number | undefined;
     let carry: Buffer = Buffer.alloc(0);
     let position = end;
     while (position > 0) {
@@ -70,6 +84,8 @@ export class LedgerFile {
       carry = start === 0 ? Buffer.alloc(0) : data.subarray(0, cut);
       const parsed = parseLines(data.subarray(cut + 1));
       unreadable += parsed.unreadable;
+      // Only the first lines parsed end where the file ends; later ones end where a line does.
+      partial ??= parsed.partial;
       const firstOld = findLastIndex(parsed.events, (e) => e.at < sinceMs);
       if (firstOld !== -1) {
         chunks.push(parsed.events.slice(firstOld + 1));
@@ -77,26 +93,40 @@ export class LedgerFile {
       }
       chunks.push(parsed.events);
     }
-    return { events: chunks.reverse().flat(), unreadable };
-  }
-
-  /** Whether the file ends mid-line (a torn write): the next append must start on a new line. */
-  async endsMidLine(size: number): Promise<boolean> {
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    await this.handle.read(last, 0, 1, size - 1);
-    return last[0] !== NEWLINE;
+    return { events: chunks.reverse().flat(), unreadable, partial: partial ?? 0 };
   }
 
   /**
    * Appends without waiting for the disk: other processes read it from the page cache at
-   * once; `sync` makes it durable. Returns the number of bytes written.
+   * once; `sync` makes it durable. The file is open for appending (O_APPEND), so the bytes
+   * land at its end, wherever that is by then, in one piece. Returns the bytes written.
    */
-  append(events: LedgerEvent[], startOnNewLine: boolean): number {
+  append(events: LedgerEvent[], startOnNewLine: boolean): Buffer {
     const text = Buffer.from((startOnNewLine ? "\n" : "") + events.map((e) => JSON.stringify(e)).join("\n") + "\n", "utf8");
     let written = 0;
     while (written < text.length) written += writeSync(this.handle.fd, text, written);
-    return text.length;
+    return text;
+  }
+
+  /** Whether `bytes` are in the file at `position`: a read of a few hundred bytes from the page cache. */
+  holdsAt(position: number, bytes: Buffer): boolean {
+    const found = Buffer.alloc(bytes.length);
+    return readSync(this.handle.fd, found, 0, found.length, position) === bytes.length && found.equals(bytes);
+  }
+
+  /**
+   * Finds `written` (an append's bytes, whose lines carry a unique id) after `from`, with the
+   * lines between: what other processes appended before it. Undefined when it is not there
+   * (the file was cut short meanwhile).
+   */
+  findAppended(from: number, written: Buffer): FoundAppend | undefined {
+    const lines = written[0] === NEWLINE ? written.subarray(1) : written;
+    const rest = Buffer.alloc(Math.max(0, this.size() - from));
+    if (rest.length === 0) return undefined;
+    const read = readSync(this.handle.fd, rest, 0, rest.length, from);
+    const at = rest.subarray(0, read).indexOf(lines);
+    if (at === -1) return undefined;
+    return { before: parseLines(rest.subarray(0, at)), end: from + at + lines.length };
   }
 
   /** Flushes every append so far to disk (they survive a power loss, not only a crash). */
@@ -118,7 +148,7 @@ function parseLines(buffer: Buffer): ReadResult {
     if (event) events.push(event);
     else unreadable++;
   }
-  return { events, unreadable };
+  return { events, unreadable, partial: buffer.length - (buffer.lastIndexOf(NEWLINE) + 1) };
 }
 
 function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -245,6 +245,76 @@ describe("FileBudgetStore", () => {
     expect(order).toEqual(["reserve", "history"]);
     await reader.close();
     await payer.close();
+  });
+
+  /** A reserve line as another process writes it. */
+  const foreignReserve = (id: string, usdMicros: bigint) =>
+    `${JSON.stringify({ type: "reserve", id, at: Date.now(), sessionId: "other", url: "http://api.test/x", host: "api.test", network: "eip155:84532", asset: "0xA", amountAtomic: String(usdMicros), usdMicros: String(usdMicros), payTo: "0xB" })}\n`;
+
+  it("checks where its line landed: lines another process wrote after it caught up count first, and a reservation over a cap then is given back and refused", async () => {
+    const path = ledgerPath();
+    // Runs at the next clock read, which comes after the store caught up under its lock and
+    // checked the caps, just before it writes: what another process writes then is what a
+    // holder paused past the stale age between its lock check and its write would write.
+    let meanwhile: (() => void) | undefined;
+    const now = () => {
+      const run = meanwhile;
+      meanwhile = undefined;
+      run?.();
+      return Date.now();
+    };
+    const logger = recordingLogger();
+    const store = await FileBudgetStore.open(path, logger, now);
+    await store.reserve(request(20_000n));
+
+    meanwhile = () => appendFileSync(path, foreignReserve("other-1", 10_000n));
+    await expect(store.reserve(request(10_000n))).resolves.toMatchObject({ usdMicros: 10_000n });
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(40_000n);
+
+    // 40 000 spent and 10 000 asked: within the cap as read, over it with the line written meanwhile.
+    meanwhile = () => appendFileSync(path, foreignReserve("other-2", 10_000n));
+    await expect(store.reserve(request(10_000n))).rejects.toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(50_000n);
+    const events = readFileSync(path, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(events.map((e) => e.type)).toEqual(["reserve", "reserve", "reserve", "reserve", "reserve", "release"]);
+    expect(events[5].id).toBe(events[4].id);
+    await store.close();
+
+    expect(logger.lines.filter((line) => /unreadable/.test(line))).toEqual([]);
+    expect(logger.lines.filter((line) => /another process wrote/.test(line))).toHaveLength(2);
+    const reopened = await FileBudgetStore.open(path, recordingLogger());
+    expect((await reopened.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(50_000n);
+    await reopened.close();
+  });
+
+  it("finding its lock taken over, writes nothing and runs the operation again under a new lock, after what the new holder wrote", async () => {
+    const path = ledgerPath();
+    let meanwhile: (() => void) | undefined;
+    const now = () => {
+      const run = meanwhile;
+      meanwhile = undefined;
+      run?.();
+      return Date.now();
+    };
+    const store = await FileBudgetStore.open(path, recordingLogger(), now);
+    await store.reserve(request(20_000n));
+    // Another process takes the lock over (as if this one had been paused past the stale age) and reserves.
+    meanwhile = () => {
+      renameSync(`${path}.lock`, `${path}.lock.taken-over`);
+      writeFileSync(`${path}.lock`, "");
+      appendFileSync(path, foreignReserve("other-1", 20_000n));
+    };
+    let settled = false;
+    const late = store.reserve(request(20_000n)).finally(() => (settled = true));
+    await sleep(200);
+    // It waits for the new holder's lock, which it left in place.
+    expect(settled).toBe(false);
+    expect(existsSync(`${path}.lock`)).toBe(true);
+    expect(readFileSync(path, "utf8").trimEnd().split("\n")).toHaveLength(2);
+    unlinkSync(`${path}.lock`);
+    await expect(late).rejects.toMatchObject({ code: "DAILY_BUDGET_EXCEEDED" });
+    expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(40_000n);
+    await store.close();
   });
 
   it("refuses with BUDGET_STORE_UNAVAILABLE when the ledger cannot be opened", async () => {
