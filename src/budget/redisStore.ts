@@ -146,7 +146,7 @@ export class RedisBudgetStore implements BudgetStore {
         request.sessionId,
         normalizeHost(request.meta.host),
         optionalName(request.meta.agent),
-        String(this.options.leaseMs),
+        String(Math.max(this.options.leaseMs, request.holdMs ?? 0)),
         JSON.stringify(event),
         ...capsArgs(request.limits),
       ]);
@@ -171,7 +171,7 @@ export class RedisBudgetStore implements BudgetStore {
       if (verdict !== "gone") throw refusal("recordSigned", reply, verdict, numbers, reservation.request, true);
       throw new CodedError(
         ErrorCode.BUDGET_STORE_UNAVAILABLE,
-        `The reservation for this payment was given back before it was signed (it was held longer than its ${this.options.leaseMs} ms lease and reclaimed, or released), so the signed payment was not sent and nothing was paid. Retry the call.`,
+        `The reservation for this payment was given back before it was signed (it was held longer than its ${Math.max(this.options.leaseMs, reservation.request.holdMs ?? 0)} ms lease and reclaimed, or released), so the signed payment was not sent and nothing was paid. Retry the call.`,
         { reservation: reservation.id },
       );
     });

@@ -36,6 +36,12 @@ export interface ReserveRequest {
   limits: BudgetLimits;
   /** The per-call limit was lowered by the caller's `max_payment` (for the refusal message). */
   perCallFromCaller?: boolean;
+  /**
+   * How long the reservation may wait for its signature: a payment that asks the person
+   * first waits up to the approval timeout. A store that gives back a dead server's
+   * unsigned reservations after a lease keeps this one at least that long.
+   */
+  holdMs?: number;
   meta: PaymentMeta;
 }
 

@@ -13,6 +13,9 @@ import { capsFor } from "./capsFor.js";
 import { commitOutcome } from "./commitOutcome.js";
 import { buildReceipt } from "./receipt.js";
 
+/** Time between the person's answer and the signature, on top of the approval timeout. */
+const APPROVAL_MARGIN_MS = 30_000;
+
 export interface Authorization {
   reservation: Reservation;
   signed: SignedPayment;
@@ -44,12 +47,21 @@ export async function authorizePayment(
   // The balance read (when no recent reading covers the price) runs while the reservation is taken.
   const funds = assertSufficientFunds(rt, account, chosen, url);
   funds.catch(() => undefined);
-  const reservation = await rt.budget.reserve({ sessionId: rt.sessionId, usdMicros: chosen.usdMicros, ...capsFor(rt, chosen, url, options.maxPayment) });
+  const { approvalAbove } = rt;
+  const asksPerson = approvalAbove !== null && chosen.usdMicros > approvalAbove;
+  const reservation = await rt.budget.reserve({
+    sessionId: rt.sessionId,
+    usdMicros: chosen.usdMicros,
+    ...capsFor(rt, chosen, url, options.maxPayment),
+    // The person may take the whole approval timeout: a shared store must not reclaim the
+    // reservation meanwhile, or the approved payment would be refused at signing.
+    ...(asksPerson ? { holdMs: rt.config.approval.timeoutMs + APPROVAL_MARGIN_MS } : {}),
+  });
   let prepared: PreparedPayment;
   try {
     await funds;
-    if (rt.approvalAbove !== null && chosen.usdMicros > rt.approvalAbove) {
-      await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(rt.approvalAbove), options.signal);
+    if (asksPerson) {
+      await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(approvalAbove), options.signal);
     }
     // A cancelled call releases its reservation as long as nothing was recorded as signed.
     if (options.signal?.aborted) {
