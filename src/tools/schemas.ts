@@ -16,6 +16,7 @@ export const BudgetOutput = z.object({
 export type BudgetOutput = z.infer<typeof BudgetOutput>;
 
 const NO_CRLF = /^[^\r\n]*$/;
+const MAX_HEADERS = 64;
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const PAYMENT_HEADERS = new Set([PAYMENT_SIGNATURE_HEADER.toLowerCase(), X_PAYMENT_HEADER.toLowerCase()]);
 
@@ -42,6 +43,12 @@ export const RequestInput = {
     .record(z.string().max(256), z.string().max(8192).regex(NO_CRLF, "header values must not contain CR or LF"))
     // A refine rather than a key schema: zod reports a bad record key only as "Invalid key in record".
     .refine((headers) => Object.keys(headers).every((name) => HTTP_TOKEN.test(name)), "header names must be HTTP tokens (no spaces, CR or LF)")
+    // Each header is re-sent on every hop and the paid retry: bounded like the body is.
+    .refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers; send only the ones the request needs`)
+    .refine(
+      (headers) => new Set(Object.keys(headers).map((name) => name.toLowerCase())).size === Object.keys(headers).length,
+      "each header name once: header names are case-insensitive, so two spellings of one name would send it twice",
+    )
     .superRefine((headers, ctx) => {
       for (const name of Object.keys(headers)) {
         const reason = refusedHeader(name);

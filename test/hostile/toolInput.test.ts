@@ -49,6 +49,12 @@ describe("bad tool input", () => {
     await refused({ url: `${target.url}/ok`, method: "POST", body: "x".repeat(10 * 1024 * 1024) }, /body|too big|1048576/i);
   });
 
+  it("refuses more than 64 headers, and one name spelled twice", async () => {
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`x-h${i}`, "v"]));
+    await refused({ url: `${target.url}/ok`, headers: many }, /at most 64 headers/);
+    await refused({ url: `${target.url}/ok`, headers: { "Content-Type": "text/plain", "content-type": "application/json" } }, /each header name once/);
+  });
+
   it("made no request for any of it, and still serves a good one", async () => {
     expect(requests).toBe(0);
     expect((await mcp.call("paid_fetch", { url: `${target.url}/ok` })).structuredContent).toMatchObject({ body: "ok" });
