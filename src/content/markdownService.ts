@@ -34,6 +34,13 @@ export function createMarkdownService(
       return href && FOLLOWABLE.test(href) ? `[${content}](${href})` : content;
     },
   });
+  service.addRule("tableRowsOnce", {
+    filter: (node: RuleNode) => {
+      if (node.nodeName === "TABLE") freezeRows(node);
+      return false;
+    },
+    replacement: () => "",
+  });
   service.addRule("absoluteImage", {
     filter: "img",
     replacement: (_content: string, node: RuleNode) => {
@@ -46,6 +53,18 @@ export function createMarkdownService(
     },
   });
   return service;
+}
+
+/**
+ * The GFM plugin reads `table.rows` inside loops over the rows, and Turndown's DOM (domino)
+ * answers each read with a fresh getElementsByTagName("tr") that walks the whole table: a
+ * 2 000-row table took 13 s. The DOM does not change while Turndown reads it, so one list per
+ * table, taken when Turndown looks up the table's rule (before it converts the rows), is the
+ * same answer. Turndown tries rules last-added first, so this filter sees each table before the
+ * plugin's rules run on it; it never matches, and converts nothing itself.
+ */
+function freezeRows(table: RuleNode): void {
+  Object.defineProperty(table, "rows", { value: Array.from((table as RuleNode & { rows: Iterable<RuleNode> }).rows) });
 }
 
 /** The plugin's own test: an HTML (upper-case) TABLE ancestor; an SVG "table" does not count. */

@@ -76,6 +76,15 @@ describe("htmlToMarkdown", () => {
     expect(math.markdown).toBe("Before\n\nn 2");
   });
 
+  it("converts a table in time linear in its rows (the GFM plugin re-walked the table for each row)", { timeout: 20_000 }, async () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => `<tr><td>${i}</td><td align="right">${i * 7}</td></tr>`).join("");
+    const started = Date.now();
+    const { markdown } = await htmlToMarkdown(`<table><thead><tr><th>n</th><th>7n</th></tr></thead><tbody>${rows(4_000)}</tbody></table>`, "https://example.com/");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(markdown.startsWith("| n   | 7n  |\n| --- | ---: |\n| 0   | 0   |\n")).toBe(true);
+    expect(markdown.endsWith("\n| 3999 | 27993 |")).toBe(true);
+  });
+
   it("returns no title when the page has none", async () => {
     const { markdown, title } = await htmlToMarkdown("<p>Hello</p>", "https://example.com/");
     expect(markdown).toBe("Hello");
