@@ -124,6 +124,8 @@ describe("file ledger shared by real processes", () => {
       const usage = await worker.send({ cmd: "usage" });
       expect(usage.day).toBe("200000");
     }
+    // Given back after the operations it guarded have settled (the unlink runs in libuv's pool): soon, not at once.
+    for (let waited = 0; existsSync(`${ledger}.lock`) && waited < 2_000; waited += 20) await sleep(20);
     expect(existsSync(`${ledger}.lock`)).toBe(false);
   }, 30_000);
 
