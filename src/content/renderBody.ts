@@ -1,6 +1,7 @@
 import { bodyKindOf, parseContentType } from "./contentType.js";
 import { decodeText, htmlMetaCharset } from "./decodeText.js";
-import { htmlToMarkdown } from "./htmlToMarkdown.js";
+import { HtmlConverter } from "./htmlConverter.js";
+import { htmlToText } from "./htmlToText.js";
 import { prettyJson } from "./prettyJson.js";
 import { sniffBodyKind, sniffImage } from "./sniffBody.js";
 
@@ -17,7 +18,8 @@ export type RenderBodyArgs = {
 
 /**
  * "raw" is the decoded body untouched, because the caller asked for it or because the HTML
- * could not be converted; "text" is a text type (or invalid JSON) that needed no conversion.
+ * could not be converted; "text" is a text type (or invalid JSON) that needed no conversion,
+ * or the plain text of a page too large or too slow to convert, under a note that says so.
  */
 export type TextFormat = "markdown" | "json" | "text" | "raw";
 
@@ -25,6 +27,9 @@ export type RenderedBody =
   | { kind: "text"; text: string; format: TextFormat }
   | { kind: "image"; mimeType: string; base64: string; bytes: number }
   | { kind: "binary"; mimeType: string; bytes: number; body: Buffer };
+
+/** One converter (one worker thread) for the process, made on the first HTML page. */
+let htmlConverter: HtmlConverter | undefined;
 
 /** A response body as the model should read it: markdown for HTML, indented JSON, text, an image, or binary left out. */
 export async function renderBody(args: RenderBodyArgs): Promise<RenderedBody> {
@@ -35,10 +40,7 @@ export async function renderBody(args: RenderBodyArgs): Promise<RenderedBody> {
     case "html": {
       const html = decodeText(body, charset ?? htmlMetaCharset(body));
       if (raw) return { kind: "text", text: html, format: "raw" };
-      const converted = await htmlToMarkdown(html, args.url).catch(() => undefined);
-      // The body may have been paid for: markup the converter chokes on still reaches the model, as source.
-      if (!converted) return { kind: "text", text: html, format: "raw" };
-      return { kind: "text", text: withTitle(converted.markdown, converted.title), format: "markdown" };
+      return renderHtml(html, args.url);
     }
     case "json": {
       const text = decodeText(body, charset);
@@ -57,6 +59,20 @@ export async function renderBody(args: RenderBodyArgs): Promise<RenderedBody> {
     }
     case "binary":
       return binary(body, mime);
+  }
+}
+
+async function renderHtml(html: string, url: string): Promise<RenderedBody> {
+  htmlConverter ??= new HtmlConverter();
+  const conversion = await htmlConverter.convert(html, url);
+  switch (conversion.outcome) {
+    case "converted":
+      return { kind: "text", text: withTitle(conversion.converted.markdown, conversion.converted.title), format: "markdown" };
+    case "skipped":
+      return { kind: "text", text: `[Not converted to markdown: ${conversion.reason}. Its plain text follows.]\n\n${await htmlToText(html)}`, format: "text" };
+    case "failed":
+      // The body may have been paid for: markup the converter chokes on still reaches the model, as source.
+      return { kind: "text", text: html, format: "raw" };
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { renderBody, type RenderBodyArgs } from "../../src/content/renderBody.js";
 
@@ -15,6 +16,12 @@ const render = (body: Buffer | string, contentType: string | undefined, more: Pa
     ...more,
   });
 
+/** A price list as a shop or an API index might publish it: one header row, then `rows` rows of three cells. */
+const priceTable = (rows: number) =>
+  "<html><head><title>Prices</title></head><body><table><thead><tr><th>id</th><th>name</th><th>price</th></tr></thead><tbody>" +
+  Array.from({ length: rows }, (_, i) => `<tr><td>${i}</td><td>item &amp; ${i}</td><td>0.0${i % 10}</td></tr>`).join("") +
+  "</tbody></table></body></html>";
+
 describe("renderBody", () => {
   it("turns HTML into markdown headed by the page title", async () => {
     const rendered = await render(article, "text/html; charset=utf-8");
@@ -24,6 +31,12 @@ describe("renderBody", () => {
     expect(rendered.text.startsWith("# Paying for APIs with x402\n\nThe HTTP status code 402")).toBe(true);
     expect(rendered.text).not.toContain("<p>");
     expect(rendered.text).not.toContain("AD_SIDEBAR_MARKER");
+  });
+
+  it("converts off the calling thread: Readability and Turndown never load on it", async () => {
+    expect((await render(article, "text/html")).kind).toBe("text");
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.filter((path) => /\/node_modules\/(turndown|@mozilla\/readability|@joplin\/turndown-plugin-gfm)\//.test(path))).toEqual([]);
   });
 
   it("treats application/xhtml+xml as HTML", async () => {
@@ -40,6 +53,25 @@ describe("renderBody", () => {
     // Turndown's parser loses its root element on a <frameset> page and throws.
     const page = '<html><frameset cols="50%,50%"><frame src="a.html"><frame src="b.html"></frameset></html>';
     expect(await render(page, "text/html")).toEqual({ kind: "text", text: page, format: "raw" });
+  });
+
+  it("converts a 4 000-row table in seconds, not a minute", { timeout: 15_000 }, async () => {
+    const rendered = await render(priceTable(4_000), "text/html");
+    expect(rendered.kind === "text" && rendered.format).toBe("markdown");
+    if (rendered.kind !== "text") return;
+    expect(rendered.text.startsWith("# Prices\n\n| id  | name | price |\n| --- | --- | --- |\n| 0   | item & 0 | 0.00 |\n")).toBe(true);
+    expect(rendered.text.endsWith("| 3999 | item & 3999 | 0.09 |")).toBe(true);
+  });
+
+  it("gives a page with too many elements to convert as plain text under a note, at once", { timeout: 15_000 }, async () => {
+    const started = Date.now();
+    const rendered = await render(priceTable(20_000), "text/html");
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(rendered.kind === "text" && rendered.format).toBe("text");
+    if (rendered.kind !== "text") return;
+    const note = "[Not converted to markdown: the page has over 50000 elements, more than this server converts. Its plain text follows.]";
+    expect(rendered.text.startsWith(`${note}\n\nPrices\n\nid name price\n0 item & 0 0.00\n1 item & 1 0.01\n`)).toBe(true);
+    expect(rendered.text.endsWith("\n19998 item & 19998 0.08\n19999 item & 19999 0.09")).toBe(true);
   });
 
   it("gives empty markdown for an empty HTML body", async () => {
