@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import envPaths from "env-paths";
-import type { PrivateKeyAccount } from "viem/accounts";
 import { openBudgetStore } from "./budget/openBudgetStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
-import { assetTable, type AssetInfo } from "./chain/assets.js";
-import { PublicClients } from "./chain/publicClients.js";
-import { RecentBalances } from "./chain/recentBalances.js";
+import { assetTable } from "./chains/assets.js";
+import { openChainReads } from "./chains/index.js";
+import { RecentBalances } from "./chains/recentBalances.js";
+import type { AssetInfo, ChainReads, ChainSigner } from "./chains/types.js";
 import { PayOnceCache } from "./content/payOnceCache.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
@@ -23,10 +23,12 @@ export const USER_AGENT = `x402-wallet-mcp/${VERSION}`;
 /** Everything a tool needs, built once per server: the config's parsed values and the clients. */
 export interface Runtime {
   config: Config;
-  account: PrivateKeyAccount | null;
+  /** The wallet's signer; null without a key. */
+  account: ChainSigner | null;
   assets: readonly AssetInfo[];
   http: HttpClient;
-  chain: PublicClients;
+  /** Balances, settlement checks and RPC facts of the enabled networks, each through its chain family. */
+  chain: ChainReads;
   /** Balances read for the funds check, reused for a few seconds. */
   balances: RecentBalances;
   budget: BudgetStore;
@@ -83,7 +85,7 @@ export function sessionRuntime(rt: Runtime, agent: AgentConfig | null): Runtime 
 
 export interface RuntimeParts {
   config: Config;
-  account: PrivateKeyAccount | null;
+  account: ChainSigner | null;
   budget?: BudgetStore;
   logger?: Logger;
 }
@@ -113,7 +115,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     // Each hop of a redirect chain passes the same host rules as the first URL.
     assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
   });
-  const chain = new PublicClients(config.rpc, config.http.timeoutMs);
+  const chain = openChainReads(config.networks, config.rpc, config.http.timeoutMs);
   const deferred = new Set<Promise<unknown>>();
   return {
     config,

@@ -1,14 +1,11 @@
 import { statSync } from "node:fs";
-import type { Address } from "viem";
-import type { PrivateKeyAccount } from "viem/accounts";
 import { FileBudgetStore } from "../budget/fileStore.js";
 import { LedgerFile } from "../budget/ledgerFile.js";
 import { openBudgetStore } from "../budget/openBudgetStore.js";
 import type { BudgetStore } from "../budget/types.js";
-import { findUsdc, assetTable } from "../chain/assets.js";
-import { findNetwork } from "../chain/networks.js";
-import { PublicClients } from "../chain/publicClients.js";
-import { readTokenBalance } from "../chain/readTokenBalance.js";
+import { findUsdc, assetTable } from "../chains/assets.js";
+import { findNetwork, openChainReads } from "../chains/index.js";
+import type { AssetInfo, ChainReads, ChainSigner } from "../chains/types.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { formatError } from "../errors.js";
@@ -47,7 +44,7 @@ export function checkConfig(configPath: string | undefined, env: NodeJS.ProcessE
   }
 }
 
-export function checkKey(env: NodeJS.ProcessEnv): { check: Check; account: PrivateKeyAccount | null } {
+export function checkKey(env: NodeJS.ProcessEnv): { check: Check; account: ChainSigner | null } {
   try {
     const account = loadWallet(env);
     if (!account) {
@@ -109,8 +106,8 @@ export async function checkKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Pro
 }
 
 /** Per enabled network: the RPC answers with the right chain id, and the wallet's USDC balance. */
-export async function checkNetworks(config: Config, address: Address | null): Promise<Check[]> {
-  const clients = new PublicClients(config.rpc, Math.min(config.http.timeoutMs, RPC_TIMEOUT_MS));
+export async function checkNetworks(config: Config, address: string | null): Promise<Check[]> {
+  const clients = openChainReads(config.networks, config.rpc, Math.min(config.http.timeoutMs, RPC_TIMEOUT_MS));
   const assets = assetTable(config.assets);
   try {
     const rows = await Promise.all(
@@ -126,31 +123,36 @@ export async function checkNetworks(config: Config, address: Address | null): Pr
   }
 }
 
-async function checkRpc(clients: PublicClients, network: string): Promise<Check> {
+async function checkRpc(clients: ChainReads, network: string): Promise<Check> {
   const name = `rpc ${network}`;
   const url = clients.redactedRpcUrl(network) ?? "(none)";
-  const expected = Number(network.slice("eip155:".length));
+  const expected = chainReference(network);
   const fix = `check your connection, or set rpc["${network}"] in the config to an RPC URL of chain ${expected} that answers`;
-  let chainId: number;
+  let served: string;
   try {
-    chainId = await clients.get(network).getChainId();
+    served = await clients.servedNetwork(network);
   } catch (error) {
     return { name, status: "fail", detail: `${url} did not answer: ${shortMessage(error)}`, fix };
   }
-  if (chainId !== expected) {
-    return { name, status: "fail", detail: `${url} answers for chain id ${chainId}, expected ${expected}`, fix };
+  if (served !== network) {
+    return { name, status: "fail", detail: `${url} answers for chain id ${chainReference(served)}, expected ${expected}`, fix };
   }
-  return { name, status: "pass", detail: `${url} answers, chain id ${chainId}` };
+  return { name, status: "pass", detail: `${url} answers, chain id ${chainReference(served)}` };
 }
 
-async function checkBalance(clients: PublicClients, assets: ReturnType<typeof assetTable>, network: string, address: Address | null): Promise<Check> {
+/** The chain's own id within its namespace: 84532 of eip155:84532. */
+function chainReference(caip2: string): string {
+  return caip2.slice(caip2.indexOf(":") + 1);
+}
+
+async function checkBalance(clients: ChainReads, assets: readonly AssetInfo[], network: string, address: string | null): Promise<Check> {
   const name = `usdc ${network}`;
   const usdc = findUsdc(assets, network);
   if (!usdc) return { name, status: "warn", detail: "no known USDC contract on this network", fix: `add USDC for ${network} to "assets" in the config` };
   if (!address) return { name, status: "skip", detail: "no wallet key" };
   let atomic: bigint;
   try {
-    atomic = await readTokenBalance(clients, usdc, address);
+    atomic = await clients.readBalance(usdc, address);
   } catch (error) {
     return { name, status: "fail", detail: `balanceOf on ${usdc.address} failed: ${shortMessage(error)}`, fix: `check that rpc["${network}"] is an RPC of this network` };
   }

@@ -1,12 +1,10 @@
-import type { PrivateKeyAccount } from "viem/accounts";
 import type { Reservation } from "../budget/types.js";
-import { findNetwork } from "../chain/networks.js";
-import { readTokenBalance } from "../chain/readTokenBalance.js";
+import { findNetwork } from "../chains/index.js";
+import type { ChainSigner, PreparedPayment, SignedPayment } from "../chains/types.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import { requireApproval, type Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
-import type { PreparedPayment, SignedPayment } from "../schemes/types.js";
 import type { PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
 import { capsFor } from "./capsFor.js";
@@ -38,7 +36,7 @@ export interface AuthorizeOptions {
  */
 export async function authorizePayment(
   rt: Runtime,
-  account: PrivateKeyAccount,
+  account: ChainSigner,
   chosen: PayableOption,
   required: PaymentRequired,
   url: string,
@@ -87,7 +85,7 @@ export async function authorizePayment(
   return { reservation, signed: signing.value };
 }
 
-function prepare(account: PrivateKeyAccount, chosen: PayableOption, required: PaymentRequired, url: string): PreparedPayment {
+function prepare(account: ChainSigner, chosen: PayableOption, required: PaymentRequired, url: string): PreparedPayment {
   try {
     return chosen.scheme.prepare({ account, option: chosen.option, asset: chosen.asset, required });
   } catch (error) {
@@ -121,11 +119,11 @@ function approvalRequest(chosen: PayableOption, url: string) {
   };
 }
 
-async function assertSufficientFunds(rt: Runtime, account: PrivateKeyAccount, chosen: PayableOption, url: string): Promise<void> {
+async function assertSufficientFunds(rt: Runtime, account: ChainSigner, chosen: PayableOption, url: string): Promise<void> {
   if (rt.balances.covers(chosen.asset, account.address, chosen.option.amount)) return;
   let balance: bigint;
   try {
-    balance = await readTokenBalance(rt.chain, chosen.asset, account.address);
+    balance = await rt.chain.readBalance(chosen.asset, account.address);
   } catch (error) {
     // The balance check spares a doomed signature; it is not a safety check, so an RPC outage does not block paying.
     rt.logger.log("warning", `could not read the ${chosen.asset.symbol} balance on ${chosen.asset.network}: ${(error as Error).message.split("\n")[0]}`);

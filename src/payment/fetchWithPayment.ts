@@ -1,4 +1,4 @@
-import type { PrivateKeyAccount } from "viem/accounts";
+import type { ChainSigner } from "../chains/types.js";
 import { PayOnceCache } from "../content/payOnceCache.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
@@ -107,7 +107,7 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
 /** The fast path: sign the known price and send it with the first request (one round trip). */
 async function payKnownPrice(
   rt: Runtime,
-  account: PrivateKeyAccount,
+  account: ChainSigner,
   request: PaidFetchRequest,
   known: KnownPrice,
   options: PaidFetchOptions,
@@ -149,7 +149,7 @@ function payOnceKey(owner: string | null, request: HttpRequest): string {
   return PayOnceCache.key(request.method, request.url, JSON.stringify([owner, request.body ?? null, headers]));
 }
 
-function requireWallet(rt: Runtime, url: string): PrivateKeyAccount {
+function requireWallet(rt: Runtime, url: string): ChainSigner {
   if (rt.account) return rt.account;
   throw new CodedError(ErrorCode.NO_WALLET, `${url} requires payment, but no wallet key is configured. ${NO_WALLET_HINT}`);
 }

@@ -1,5 +1,4 @@
 import { assertWithinCaps } from "../budget/caps.js";
-import { readTokenBalance } from "../chain/readTokenBalance.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest } from "../http/types.js";
 import { formatDecimal, formatUsd } from "../money.js";
@@ -74,7 +73,7 @@ async function wouldRefuse(rt: Runtime, chosen: PayableOption, url: string): Pro
     const caps = capsFor(rt, chosen, url, undefined);
     const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: caps.limits.hosts.map((h) => h.pattern), agent: rt.agent?.name });
     assertWithinCaps({ usdMicros: chosen.usdMicros, limits: caps.limits, usage, url });
-    const balance = await readTokenBalance(rt.chain, chosen.asset, rt.account.address).catch(() => undefined);
+    const balance = await rt.chain.readBalance(chosen.asset, rt.account.address).catch(() => undefined);
     if (balance !== undefined && balance < chosen.option.amount) {
       throw new CodedError(
         ErrorCode.INSUFFICIENT_FUNDS,

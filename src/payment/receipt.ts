@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { AssetInfo } from "../chain/assets.js";
-import { explorerUrl } from "../chain/networks.js";
+import { explorerUrl } from "../chains/index.js";
+import type { AssetInfo } from "../chains/types.js";
 import { formatDecimal } from "../money.js";
 import type { PaymentOption } from "../x402/types.js";
 

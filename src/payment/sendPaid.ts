@@ -1,12 +1,10 @@
-import type { Hex } from "viem";
 import type { Reservation } from "../budget/types.js";
-import { findNetwork } from "../chain/networks.js";
-import { verifySettlementOnChain } from "../chain/verifySettlementOnChain.js";
+import { findNetwork } from "../chains/index.js";
+import type { SignedPayment } from "../chains/types.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { formatDecimal } from "../money.js";
 import type { Runtime } from "../runtime.js";
-import type { SignedPayment } from "../schemes/types.js";
 import { encodeJsonHeader, paymentHeaderName, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { parseSettlement } from "../x402/parseSettlement.js";
@@ -105,11 +103,10 @@ async function settle(
     return receiptFor(null, "unconfirmed", note);
   }
   if (!rt.config.verifySettlement) return receiptFor(settlement.transaction, "settled");
-  const verification = await verifySettlementOnChain(
-    rt.chain,
+  const verification = await rt.chain.verifySettlement(
     {
       network: chosen.option.network,
-      transaction: settlement.transaction as Hex,
+      transaction: settlement.transaction,
       asset: chosen.asset.address,
       from: signed.payer,
       to: chosen.option.payTo,

@@ -1,5 +1,5 @@
 import type { HistoryEntry } from "../budget/types.js";
-import { findAsset } from "../chain/assets.js";
+import { findAsset } from "../chains/assets.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import type { Runtime } from "../runtime.js";
 import type { Receipt } from "./receipt.js";

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { findNetwork } from "../chain/networks.js";
+import { findNetwork } from "../chains/index.js";
 import { paginate, pagingHint } from "../content/paginate.js";
 import { renderBody } from "../content/renderBody.js";
 import { parseUsd } from "../money.js";

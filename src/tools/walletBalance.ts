@@ -1,8 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { findUsdc } from "../chain/assets.js";
-import { findNetwork } from "../chain/networks.js";
-import { readTokenBalance } from "../chain/readTokenBalance.js";
+import { findUsdc } from "../chains/assets.js";
+import { findNetwork } from "../chains/index.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { formatDecimal } from "../money.js";
 import type { Runtime } from "../runtime.js";
@@ -59,14 +58,14 @@ export function registerWalletBalance(server: McpServer, rt: Runtime): void {
   );
 }
 
-async function balanceOn(rt: Runtime, network: string, owner: `0x${string}`): Promise<z.infer<typeof NetworkBalance>> {
+async function balanceOn(rt: Runtime, network: string, owner: string): Promise<z.infer<typeof NetworkBalance>> {
   const name = findNetwork(network)?.displayName ?? network;
   const usdc = findUsdc(rt.assets, network);
   if (!usdc) {
     return { network, name, symbol: "USDC", asset: null, balance: null, balanceAtomic: null, error: "no known USDC contract on this network" };
   }
   try {
-    const atomic = await readTokenBalance(rt.chain, usdc, owner);
+    const atomic = await rt.chain.readBalance(usdc, owner);
     return { network, name, symbol: usdc.symbol, asset: usdc.address, balance: formatDecimal(atomic, usdc.decimals), balanceAtomic: atomic.toString(), error: null };
   } catch (error) {
     const rpc = rt.chain.redactedRpcUrl(network);

@@ -1,17 +1,17 @@
 import { readFileSync } from "node:fs";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { evmSigner } from "../chains/evm/signer.js";
+import type { ChainSigner } from "../chains/types.js";
 import { CodedError, ErrorCode } from "../errors.js";
-
-const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
 
 /**
  * Loads the signing key from `X402_PRIVATE_KEY` or the file named by `X402_KEY_FILE`.
  * Returns null when neither is set: the server still runs, and paying tools say how to
- * set a key. The key itself never appears in an error message.
+ * set a key. The key itself never appears in an error message. The key is an EVM (secp256k1)
+ * key; a chain family whose keys are of another kind brings its own variable.
  */
-export function loadWallet(env: NodeJS.ProcessEnv = process.env): PrivateKeyAccount | null {
+export function loadWallet(env: NodeJS.ProcessEnv = process.env): ChainSigner | null {
   const fromEnv = env.X402_PRIVATE_KEY?.trim();
-  if (fromEnv) return toAccount(fromEnv, "X402_PRIVATE_KEY");
+  if (fromEnv) return evmSigner(fromEnv, "X402_PRIVATE_KEY");
   const keyFile = env.X402_KEY_FILE?.trim();
   if (!keyFile) return null;
   let text: string;
@@ -23,18 +23,7 @@ export function loadWallet(env: NodeJS.ProcessEnv = process.env): PrivateKeyAcco
       `Cannot read the key file named by X402_KEY_FILE (${keyFile}): ${(error as NodeJS.ErrnoException).code ?? "unreadable"}.`,
     );
   }
-  return toAccount(text.trim(), `the key file ${keyFile}`);
-}
-
-function toAccount(key: string, source: string): PrivateKeyAccount {
-  const normalized = key.startsWith("0x") || key.startsWith("0X") ? `0x${key.slice(2)}` : `0x${key}`;
-  if (!PRIVATE_KEY.test(normalized)) {
-    throw new CodedError(
-      ErrorCode.CONFIG_INVALID,
-      `${source} does not hold a private key: expected 0x followed by 64 hex digits (the value is not shown).`,
-    );
-  }
-  return privateKeyToAccount(normalized as `0x${string}`);
+  return evmSigner(text.trim(), `the key file ${keyFile}`);
 }
 
 export const NO_WALLET_HINT =

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { toCaip2 } from "../chain/networks.js";
+import { toCaip2 } from "../chains/index.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { decodeJsonHeader, PAYMENT_REQUIRED_HEADER } from "./headers.js";
 import {

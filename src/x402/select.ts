@@ -1,9 +1,9 @@
-import { findAsset, type AssetInfo } from "../chain/assets.js";
+import { findAsset } from "../chains/assets.js";
+import { SCHEMES, findScheme } from "../chains/index.js";
+import type { AssetInfo, PaymentScheme } from "../chains/types.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { payeeRefusal, type PayeeRules } from "../policy/payees.js";
 import { assetToUsdMicros } from "../money.js";
-import { SCHEMES, findScheme } from "../schemes/index.js";
-import type { PaymentScheme } from "../schemes/types.js";
 import type { PaymentOption, PaymentRequired } from "./types.js";
 
 export interface SelectionPolicy {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
-import { BALANCE_MAX_AGE_MS, RecentBalances } from "../../src/chain/recentBalances.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
+import { BALANCE_MAX_AGE_MS, RecentBalances } from "../../src/chains/recentBalances.js";
 
 const [usdc, other] = KNOWN_ASSETS as [(typeof KNOWN_ASSETS)[number], (typeof KNOWN_ASSETS)[number]];
 const OWNER = "0x1111111111111111111111111111111111111111";

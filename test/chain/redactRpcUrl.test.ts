@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { PublicClients } from "../../src/chain/publicClients.js";
-import { redactRpcUrl } from "../../src/chain/redactRpcUrl.js";
+import { PublicClients } from "../../src/chains/evm/publicClients.js";
+import { redactRpcUrl } from "../../src/chains/redactRpcUrl.js";
 import { closedPort } from "../cli/run.js";
 import { deadKeyedRpcUrl } from "./keyedRpc.js";
 

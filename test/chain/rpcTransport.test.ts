@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { createPublicClient, HttpRequestError, RpcRequestError, TimeoutError } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
-import { RpcTransports } from "../../src/chain/rpcTransport.js";
+import { RpcTransports } from "../../src/chains/evm/rpcTransport.js";
 
 interface Seen {
   method: string;

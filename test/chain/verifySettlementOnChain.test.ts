@@ -1,9 +1,9 @@
 import { createWalletClient, encodeFunctionData, http, parseAbi, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PublicClients } from "../../src/chain/publicClients.js";
-import { verifySettlementOnChain, type ExpectedTransfer } from "../../src/chain/verifySettlementOnChain.js";
-import { randomAuthorizationNonce, signTransferAuthorization } from "../../src/schemes/exact-evm/signTransferAuthorization.js";
+import { PublicClients } from "../../src/chains/evm/publicClients.js";
+import { verifySettlementOnChain, type ExpectedTransfer } from "../../src/chains/evm/verifySettlement.js";
+import { randomAuthorizationNonce, signTransferAuthorization } from "../../src/chains/evm/schemes/exact-eip3009/signTransferAuthorization.js";
 import { compileContracts } from "../rig/compile.js";
 import { MULTICALL3_ADDRESS, startRig, usdcAbi, type Rig } from "../rig/index.js";
 import { startRelayer, type Relayer, type SignedAuthorization } from "../rig/relayer.js";

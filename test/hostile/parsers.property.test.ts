@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
 import { CodedError } from "../../src/errors.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { parseSettlement } from "../../src/x402/parseSettlement.js";

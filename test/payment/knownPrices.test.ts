@@ -1,7 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
 import { KnownPrices } from "../../src/payment/knownPrices.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { selectPaymentOption } from "../../src/x402/select.js";

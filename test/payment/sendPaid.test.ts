@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { authorizePayment } from "../../src/payment/authorizePayment.js";
 import { sendPaid } from "../../src/payment/sendPaid.js";
 import { createRuntime } from "../../src/runtime.js";
-import { exactEvmScheme } from "../../src/schemes/exact-evm/index.js";
+import { exactEvmScheme } from "../../src/chains/evm/schemes/exact-eip3009/index.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { v2Requirement, v2Response } from "../x402/helpers.js";
 

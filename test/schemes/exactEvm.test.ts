@@ -1,9 +1,9 @@
 import { recoverTypedDataAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
-import { exactEvmScheme } from "../../src/schemes/exact-evm/index.js";
-import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from "../../src/schemes/exact-evm/signingWindow.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
+import { exactEvmScheme } from "../../src/chains/evm/schemes/exact-eip3009/index.js";
+import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from "../../src/chains/signingWindow.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { BASE_SEPOLIA_USDC, v1Requirement, v1Response, v2Requirement, v2Response } from "../x402/helpers.js";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "./transferAuthorizationTypes.js";

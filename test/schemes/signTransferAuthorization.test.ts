@@ -8,7 +8,7 @@ import {
   transferAuthorizationDigest,
   type TokenDomain,
   type TransferAuthorization,
-} from "../../src/schemes/exact-evm/signTransferAuthorization.js";
+} from "../../src/chains/evm/schemes/exact-eip3009/signTransferAuthorization.js";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "./transferAuthorizationTypes.js";
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}` as Hex);

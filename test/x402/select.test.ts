@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KNOWN_ASSETS } from "../../src/chain/assets.js";
+import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
 import { CodedError } from "../../src/errors.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { evaluateOptions, selectPaymentOption } from "../../src/x402/select.js";

@@ -1,8 +1,10 @@
 import { getAddress, isAddress } from "viem/utils";
-import { findNetwork } from "../../chain/networks.js";
-import type { PaymentScheme, PreparedPayment, SignPaymentInput } from "../types.js";
+import { signingWindowSeconds } from "../../../signingWindow.js";
+import type { PaymentScheme, PreparedPayment, SignPaymentInput } from "../../../types.js";
+import { evmAssetFacts } from "../../assets.js";
+import { findEvmNetwork } from "../../networks.js";
+import { asEvmSigner } from "../../signer.js";
 import { randomAuthorizationNonce, signTransferAuthorization, type TransferAuthorization } from "./signTransferAuthorization.js";
-import { signingWindowSeconds } from "./signingWindow.js";
 
 /**
  * Scheme `exact` on EVM: an EIP-3009 `transferWithAuthorization` signed with EIP-712, in
@@ -23,12 +25,14 @@ export const exactEvmScheme: PaymentScheme = {
     if (method !== undefined && method !== "eip3009") {
       return `asset transfer method ${JSON.stringify(method)} is not supported (this wallet signs EIP-3009 authorizations)`;
     }
-    if (!findNetwork(option.network)) return `network ${option.network} has no signing support here`;
+    if (!findEvmNetwork(option.network)) return `network ${option.network} has no signing support here`;
     return null;
   },
 
-  prepare({ account, option, asset, required }: SignPaymentInput): PreparedPayment {
-    const network = findNetwork(option.network);
+  prepare({ account: signer, option, asset: tableAsset, required }: SignPaymentInput): PreparedPayment {
+    const account = asEvmSigner(signer);
+    const asset = evmAssetFacts(tableAsset);
+    const network = findEvmNetwork(option.network);
     if (!network) throw new Error(`network ${option.network} has no signing support`);
     const now = Math.floor(Date.now() / 1000);
     const validBefore = now + signingWindowSeconds(option.maxTimeoutSeconds);

@@ -1,6 +1,6 @@
 import type { PublicClient } from "viem";
-import { findNetwork } from "./networks.js";
-import { redactRpcUrl } from "./redactRpcUrl.js";
+import { redactRpcUrl } from "../redactRpcUrl.js";
+import { findEvmNetwork } from "./networks.js";
 import type { RpcTransports } from "./rpcTransport.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
@@ -44,7 +44,7 @@ export class PublicClients {
   }
 
   private rpcUrl(network: string): string | undefined {
-    return this.rpcOverrides[network] ?? findNetwork(network)?.defaultRpc;
+    return this.rpcOverrides[network] ?? findEvmNetwork(network)?.defaultRpc;
   }
 
   private client(network: string, url: string): Promise<PublicClient> {
@@ -53,7 +53,7 @@ export class PublicClients {
       this.transports ??= import("./rpcTransport.js").then(({ RpcTransports }) => new RpcTransports(this.timeoutMs));
       client = Promise.all([import("viem"), this.transports]).then(
         ([{ createPublicClient }, transports]) =>
-          createPublicClient({ chain: findNetwork(network)?.viemChain, transport: transports.transport(url) }) as PublicClient,
+          createPublicClient({ chain: findEvmNetwork(network)?.viemChain, transport: transports.transport(url) }) as PublicClient,
       );
       this.clients.set(network, client);
     }

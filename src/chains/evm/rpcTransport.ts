@@ -1,6 +1,6 @@
 import { Agent, interceptors, request, type Dispatcher } from "undici";
 import { custom, HttpRequestError, RpcRequestError, TimeoutError, type Transport } from "viem";
-import { redactRpcUrl } from "./redactRpcUrl.js";
+import { redactRpcUrl } from "../redactRpcUrl.js";
 
 /** What viem's http transport reads at most from one answer (its own default). */
 const MAX_RPC_RESPONSE_BYTES = 10 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import type { Address, Hex, Log } from "viem";
 import { getAddress, parseEventLogs } from "viem/utils";
+import type { Verification } from "../types.js";
 import type { PublicClients } from "./publicClients.js";
 
 /** The ERC-20 Transfer event (viem's erc20Abi lives in its root entry point, which start-up does not load). */
@@ -32,7 +33,7 @@ const authorizationUsedEventAbi = [
  * Transfer of the same terms is not enough: an earlier payment of the same price moved the
  * same amount between the same two addresses.
  */
-export type SettlementAuthorization = { kind: "eip3009"; nonce: Hex };
+export type SettlementAuthorization = { kind: "eip3009"; nonce: string };
 
 export interface ExpectedTransfer {
   network: string;
@@ -44,14 +45,6 @@ export interface ExpectedTransfer {
   /** Without it the transfer cannot be told apart from another payment's: never `verified`. */
   authorization: SettlementAuthorization | undefined;
 }
-
-export type Verification =
-  | { status: "verified" }
-  | { status: "mismatch"; detail: string }
-  /** The transfer is there, but nothing proves it settles this payment rather than another. */
-  | { status: "unattributed"; detail: string }
-  | { status: "pending"; detail: string }
-  | { status: "unknown"; detail: string };
 
 /**
  * Reads the transaction the server named and checks it carries a Transfer of exactly the
@@ -106,7 +99,7 @@ export async function verifySettlementOnChain(
  * EIP-3009 tokens emit AuthorizationUsed(authorizer, nonce) in the transaction that consumes
  * the authorization. Only the asset's own event counts: any contract can emit one.
  */
-function eip3009AuthorizationUsed(logs: Log[], transaction: Hex, asset: Address, payer: Address, nonce: Hex): Verification {
+function eip3009AuthorizationUsed(logs: Log[], transaction: Hex, asset: Address, payer: Address, nonce: string): Verification {
   const used = parseEventLogs({ abi: authorizationUsedEventAbi, eventName: "AuthorizationUsed", logs }).filter(
     (u) => getAddress(u.address) === asset && u.args.authorizer === payer,
   );

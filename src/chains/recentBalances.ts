@@ -1,4 +1,4 @@
-import type { AssetInfo } from "./assets.js";
+import type { AssetInfo } from "./types.js";
 
 /** How long a balance read for the funds check is trusted for the payments after it. */
 export const BALANCE_MAX_AGE_MS = 10_000;

@@ -1,5 +1,5 @@
-import type { Address } from "viem";
-import type { AssetInfo } from "./assets.js";
+import { getAddress } from "viem/utils";
+import type { AssetInfo } from "../types.js";
 import type { PublicClients } from "./publicClients.js";
 
 /** The one ERC-20 function read here (viem's erc20Abi lives in its root entry point, which start-up does not load). */
@@ -8,11 +8,11 @@ const balanceOfAbi = [
 ] as const;
 
 /** The on-chain balance of `owner` in `asset`, in atomic units. */
-export async function readTokenBalance(clients: PublicClients, asset: AssetInfo, owner: Address): Promise<bigint> {
+export async function readTokenBalance(clients: PublicClients, asset: AssetInfo, owner: string): Promise<bigint> {
   return clients.get(asset.network).readContract({
-    address: asset.address,
+    address: getAddress(asset.address),
     abi: balanceOfAbi,
     functionName: "balanceOf",
-    args: [owner],
+    args: [getAddress(owner)],
   });
 }

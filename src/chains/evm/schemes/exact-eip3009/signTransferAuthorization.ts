@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Address, Hex } from "viem";
-import type { PrivateKeyAccount } from "viem/accounts";
 import { encodeAbiParameters, hashStruct, keccak256, toHex } from "viem/utils";
+import type { EvmSigner } from "../../signer.js";
 
 /** The EIP-712 domain of an EIP-3009 token: the token's own, never one a server sends. */
 export interface TokenDomain {
@@ -78,7 +78,7 @@ export function transferAuthorizationDigest(domain: TokenDomain, authorization: 
 }
 
 /** Signs the authorization with the wallet's key, in this process. */
-export function signTransferAuthorization(account: PrivateKeyAccount, domain: TokenDomain, authorization: TransferAuthorization): Promise<Hex> {
+export function signTransferAuthorization(account: Pick<EvmSigner, "sign">, domain: TokenDomain, authorization: TransferAuthorization): Promise<Hex> {
   return account.sign({ hash: transferAuthorizationDigest(domain, authorization) });
 }
 

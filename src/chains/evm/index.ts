@@ -1,0 +1,20 @@
+import { getAddress, isAddress } from "viem/utils";
+import type { ChainFamily } from "../types.js";
+import { evmAsset, KNOWN_ASSETS } from "./assets.js";
+import { KNOWN_NETWORKS } from "./networks.js";
+import { evmReads } from "./reads.js";
+import { exactEvmScheme } from "./schemes/exact-eip3009/index.js";
+import { evmSigner } from "./signer.js";
+
+/** EVM networks (CAIP-2 namespace eip155): their tables, the wallet's secp256k1 key, viem reads and the schemes signed here. */
+export const evmFamily: ChainFamily = {
+  namespace: "eip155",
+  label: "EVM",
+  networks: KNOWN_NETWORKS,
+  assets: KNOWN_ASSETS,
+  schemes: [exactEvmScheme],
+  signer: evmSigner,
+  asset: evmAsset,
+  canonicalAddress: (address) => (isAddress(address, { strict: false }) ? getAddress(address) : undefined),
+  reads: evmReads,
+};

@@ -1,0 +1,29 @@
+import type { ChainReads, ExpectedSettlement, Verification } from "../types.js";
+import { PublicClients } from "./publicClients.js";
+import { readTokenBalance } from "./readBalance.js";
+import { verifySettlementOnChain, type SettlementAuthorization } from "./verifySettlement.js";
+
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/** The EVM family's chain reads: one viem client per network, made on the first read. */
+export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads {
+  const clients = new PublicClients({ ...rpc }, timeoutMs);
+  return {
+    readBalance: (asset, owner) => readTokenBalance(clients, asset, owner),
+    verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
+    servedNetwork: async (network) => `eip155:${await clients.get(network).getChainId()}`,
+    redactedRpcUrl: (network) => clients.redactedRpcUrl(network),
+    close: () => clients.close(),
+  };
+}
+
+async function verifyEvmSettlement(clients: PublicClients, expected: ExpectedSettlement, timeoutMs: number): Promise<Verification> {
+  const { transaction } = expected;
+  if (!TX_HASH.test(transaction)) return { status: "mismatch", detail: `${JSON.stringify(transaction)} is not an EVM transaction hash` };
+  return verifySettlementOnChain(clients, { ...expected, transaction: transaction as `0x${string}`, authorization: eip3009Id(expected) }, timeoutMs);
+}
+
+/** Only an EIP-3009 authorization can be found on-chain today; another kind proves nothing here. */
+function eip3009Id({ authorization }: ExpectedSettlement): SettlementAuthorization | undefined {
+  return authorization?.kind === "eip3009" ? { kind: "eip3009", nonce: authorization.nonce } : undefined;
+}

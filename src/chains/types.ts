@@ -1,0 +1,151 @@
+import type { PaymentOption, PaymentRequired } from "../x402/types.js";
+
+/** What the payment path knows of a network, whatever its family. CAIP-2 ids are the internal name. */
+export interface NetworkInfo {
+  caip2: string;
+  /** The x402 v1 name servers use for it (`base-sepolia`). */
+  v1Name: string;
+  displayName: string;
+  defaultRpc: string;
+  /** Transaction page prefix, or null where the network has no public explorer. */
+  explorerTxUrl: string | null;
+}
+
+/** A token we are willing to sign for. Nothing outside the families' tables and the owner's `assets` is ever signed. */
+export interface AssetInfo {
+  network: string;
+  /** In the family's canonical form (EVM: checksummed), so equal tokens compare equal. */
+  address: string;
+  symbol: string;
+  decimals: number;
+  /** Price of one whole token in USD micros (1 USDC = 1 USD = 1_000_000). */
+  usdPerUnitMicros: bigint;
+}
+
+/**
+ * The wallet's key as the payment path holds it: the address payments come from. Signing
+ * stays inside the family whose schemes use it; nothing here says how.
+ */
+export interface ChainSigner {
+  readonly address: string;
+}
+
+/**
+ * What ties a settlement to one signed authorization, in the family's own terms (EIP-3009:
+ * its nonce). The ledger and receipts carry it as opaque text.
+ */
+export interface AuthorizationId {
+  kind: string;
+  nonce: string;
+}
+
+export interface SignPaymentInput {
+  account: ChainSigner;
+  option: PaymentOption;
+  /** Our own record of the token: its EIP-712 domain is used, never the server's `extra`. */
+  asset: AssetInfo;
+  required: PaymentRequired;
+}
+
+/** What goes into the payment header (before base64), plus facts for the receipt. */
+export interface SignedPayment {
+  payload: Record<string, unknown>;
+  payer: string;
+  /** Unix seconds after which the authorization can no longer be settled. */
+  validBefore: number;
+  /** The authorization's unique nonce, so the ledger can match it to an on-chain transfer. */
+  nonce: string | undefined;
+  /** What the chain shows when this authorization is settled; the on-chain check requires it. */
+  authorization: AuthorizationId | undefined;
+}
+
+/**
+ * An authorization whose terms are fixed but not signed yet. The ledger records its terms
+ * while the key signs them; the signature is handed on only once that record is on disk.
+ */
+export interface PreparedPayment {
+  payer: string;
+  /** Unix seconds after which the authorization can no longer be settled. */
+  validBefore: number;
+  nonce: string | undefined;
+  /** Signs exactly these terms. */
+  sign(): Promise<SignedPayment>;
+}
+
+/** A scheme × chain family plug-in (`exact` with EIP-3009 on EVM today). */
+export interface PaymentScheme {
+  /** Short name for messages: `exact on EVM`. */
+  readonly label: string;
+  handles(option: PaymentOption): boolean;
+  /** Why this option cannot be paid by this scheme, or null when it can. */
+  refusal(option: PaymentOption): string | null;
+  prepare(input: SignPaymentInput): PreparedPayment;
+}
+
+/** A transfer the server says settled a payment, to be checked on the chain. */
+export interface ExpectedSettlement {
+  network: string;
+  transaction: string;
+  asset: string;
+  from: string;
+  to: string;
+  amount: bigint;
+  /** Without it the transfer cannot be told apart from another payment's: never `verified`. */
+  authorization: AuthorizationId | undefined;
+}
+
+export type Verification =
+  | { status: "verified" }
+  | { status: "mismatch"; detail: string }
+  /** The transfer is there, but nothing proves it settles this payment rather than another. */
+  | { status: "unattributed"; detail: string }
+  | { status: "pending"; detail: string }
+  | { status: "unknown"; detail: string };
+
+/** A family's reads of its chains, through the owner's RPCs (`rpc`) or the tables' public ones. */
+export interface ChainReads {
+  /** The on-chain balance of `owner` in `asset`, in atomic units. */
+  readBalance(asset: AssetInfo, owner: string): Promise<bigint>;
+  /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
+  verifySettlement(expected: ExpectedSettlement, timeoutMs: number): Promise<Verification>;
+  /** The CAIP-2 id of the chain the network's RPC actually serves (doctor compares it with the configured one). */
+  servedNetwork(network: string): Promise<string>;
+  /** The network's RPC as it may be shown: its credentials (user, path, query) left out. */
+  redactedRpcUrl(network: string): string | undefined;
+  /** Closes the RPC connections kept alive between calls. */
+  close(): Promise<void>;
+}
+
+/** An asset entry of the owner's config, before its family checks and normalizes it. */
+export interface ConfiguredAsset {
+  network: string;
+  address: string;
+  symbol: string;
+  decimals: number;
+  usdPerUnitMicros: bigint;
+  eip712?: { name: string; version: string } | undefined;
+}
+
+/**
+ * One chain family (EVM, later Solana), as `@x402/evm` and `@x402/svm` are separate packages:
+ * its networks and default tokens as data, its signer, its chain reads and its schemes. A
+ * family module is tables and pure functions; its RPC client loads on the first read.
+ */
+export interface ChainFamily {
+  /** The CAIP-2 namespace of its networks: "eip155". */
+  readonly namespace: string;
+  /** For messages: "EVM". */
+  readonly label: string;
+  readonly networks: readonly NetworkInfo[];
+  /** The default token of each network. */
+  readonly assets: readonly AssetInfo[];
+  readonly schemes: readonly PaymentScheme[];
+  /** The signer for the configured key; a CONFIG_INVALID error names `source`, never the key. */
+  signer(key: string, source: string): ChainSigner;
+  /** An owner's extra token in the family's own form; throws a message naming what is wrong. */
+  asset(configured: ConfiguredAsset): AssetInfo;
+  /** The address in the family's canonical form, or undefined when it is not one of its addresses. */
+  canonicalAddress(address: string): string | undefined;
+  /** Its chain reads, through `rpc[network]` where the owner set one. */
+  reads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads;
+}

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { assetTable, findAsset } from "../../src/chains/assets.js";
+import { evmFamily } from "../../src/chains/evm/index.js";
+import { exactEvmScheme } from "../../src/chains/evm/schemes/exact-eip3009/index.js";
+import { explorerUrl, familyOf, findNetwork, findScheme, toCaip2 } from "../../src/chains/index.js";
+import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
+import { v2Requirement, v2Response } from "../x402/helpers.js";
+
+const src = resolve(import.meta.dirname, "../../src");
+
+function sources(dir: string): string[] {
+  return readdirSync(join(src, dir), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => join(src, dir, f));
+}
+
+describe("the chain family registry", () => {
+  it("finds a network's family by its CAIP-2 namespace, and no family for one it does not know", () => {
+    expect(familyOf("eip155:84532")).toBe(evmFamily);
+    expect(familyOf("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")).toBeUndefined();
+    expect(familyOf("unknown-v1:base-goerli")).toBeUndefined();
+  });
+
+  it("asks the network's family for the scheme: exact on eip155 is EIP-3009, exact elsewhere is nobody's", () => {
+    const [evm] = parsePaymentRequired(v2Response([v2Requirement()])).options;
+    expect(findScheme(evm!)).toBe(exactEvmScheme);
+    expect(findScheme({ ...evm!, network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" })).toBeUndefined();
+  });
+
+  it("maps v1 names, display names and explorer links through the families' tables", () => {
+    expect(toCaip2("base-sepolia")).toBe("eip155:84532");
+    expect(toCaip2("base-goerli")).toBe("unknown-v1:base-goerli");
+    expect(findNetwork("eip155:8453")?.displayName).toBe("Base");
+    expect(explorerUrl("eip155:8453", "0xabc")).toBe("https://basescan.org/tx/0xabc");
+    expect(explorerUrl("solana:mainnet", "abc")).toBeNull();
+  });
+
+  it("compares token addresses in the family's canonical form; an address of no family matches nothing", () => {
+    const assets = assetTable([]);
+    const usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+    expect(findAsset(assets, "eip155:84532", usdc.toLowerCase())?.address).toBe(usdc);
+    expect(findAsset(assets, "eip155:84532", "not an address")).toBeUndefined();
+    expect(findAsset(assets, "solana:mainnet", usdc)).toBeUndefined();
+  });
+});
+
+describe("the seam", () => {
+  it("payment, x402, budget, tools and policy import no chain library and no family's own files", () => {
+    const agnostic = ["payment", "x402", "budget", "tools", "policy", "server"].flatMap(sources);
+    const offending = agnostic.flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/from "([^"]+)"/g)]
+        .map((m) => m[1]!)
+        .filter((spec) => /^(viem|@solana\/)/.test(spec) || /\/chains\/(evm|solana)\//.test(spec))
+        .map((spec) => `${relative(src, file)} imports ${spec}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
