@@ -3,7 +3,7 @@ import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { assertWithinCaps } from "./caps.js";
 import { foldHistory } from "./ledgerHistory.js";
-import type { LedgerEvent } from "./ledgerEvents.js";
+import { reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { LedgerFile, type ReadResult } from "./ledgerFile.js";
 import { acquireLedgerLock, STALE_LOCK_MS, type LedgerLock } from "./ledgerLock.js";
 import { DAY_MS, SpendWindow } from "./spendWindow.js";
@@ -112,23 +112,7 @@ export class FileBudgetStore implements BudgetStore {
         });
       checkCaps();
       const id = randomUUID();
-      this.append(
-        {
-          type: "reserve",
-          id,
-          at: this.now(),
-          sessionId: request.sessionId,
-          ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
-          url: request.meta.url,
-          host: request.meta.host,
-          network: request.meta.network,
-          asset: request.meta.asset,
-          amountAtomic: request.meta.amountAtomic.toString(),
-          usdMicros: request.usdMicros.toString(),
-          payTo: request.meta.payTo,
-        },
-        checkCaps,
-      );
+      this.append({ ...reserveEventOf(id, request), at: this.now() }, checkCaps);
       return { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
     }, false);
   }

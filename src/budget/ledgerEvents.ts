@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ReceiptSchema } from "../payment/receipt.js";
+import type { ReserveRequest } from "./types.js";
 
 /**
  * The ledger's line format (one JSON object per line, append-only). A payment is a
@@ -65,4 +66,21 @@ export function parseLedgerLine(line: string): LedgerEvent | null {
   } catch {
     return null;
   }
+}
+
+/** A reservation's ledger line, less its time: each store stamps it with its own clock (Redis: Redis' own). */
+export function reserveEventOf(id: string, request: ReserveRequest): Omit<ReserveEvent, "at"> {
+  return {
+    type: "reserve",
+    id,
+    sessionId: request.sessionId,
+    ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
+    url: request.meta.url,
+    host: request.meta.host,
+    network: request.meta.network,
+    asset: request.meta.asset,
+    amountAtomic: request.meta.amountAtomic.toString(),
+    usdMicros: request.usdMicros.toString(),
+    payTo: request.meta.payTo,
+  };
 }

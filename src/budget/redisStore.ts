@@ -4,7 +4,7 @@ import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
 import { assertWithinCaps } from "./caps.js";
-import { parseLedgerLine, type LedgerEvent } from "./ledgerEvents.js";
+import { parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { foldHistory } from "./ledgerHistory.js";
 import {
   checkClockSkew,
@@ -127,19 +127,7 @@ export class RedisBudgetStore implements BudgetStore {
   reserve(request: ReserveRequest): Promise<Reservation> {
     return this.guard("the reservation", "Nothing was paid.", async () => {
       const id = randomUUID();
-      const event: Untimed<LedgerEvent> = {
-        type: "reserve",
-        id,
-        sessionId: request.sessionId,
-        ...(request.meta.agent !== undefined ? { agent: request.meta.agent } : {}),
-        url: request.meta.url,
-        host: request.meta.host,
-        network: request.meta.network,
-        asset: request.meta.asset,
-        amountAtomic: request.meta.amountAtomic.toString(),
-        usdMicros: request.usdMicros.toString(),
-        payTo: request.meta.payTo,
-      };
+      const event = reserveEventOf(id, request);
       const reply = await this.run(SCRIPTS.reserve, [
         id,
         amount(request.usdMicros),
