@@ -7,7 +7,17 @@ import { fileURLToPath } from "node:url";
 import type { Hex } from "viem";
 
 const require = createRequire(import.meta.url);
-const SOURCES = ["TestUSDC.sol", "Multicall3.sol"] as const;
+
+/** Contract name → the file under contracts/ that defines it. */
+const CONTRACTS = {
+  TestUSDC: "TestUSDC.sol",
+  Multicall3: "Multicall3.sol",
+  PlainToken: "PlainToken.sol",
+  X402ExactPermit2Proxy: "X402ExactPermit2Proxy.sol",
+  X402UptoPermit2Proxy: "X402UptoPermit2Proxy.sol",
+} as const;
+/** Every file compiled, imported ones included (solc gets no import callback). */
+const SOURCES = [...new Set(Object.values(CONTRACTS)), "X402Permit2ProxyBase.sol"];
 
 // Pinned rather than solc's default so the bytecode never needs opcodes newer than anvil's fork.
 const SETTINGS = {
@@ -16,11 +26,8 @@ const SETTINGS = {
   outputSelection: { "*": { "*": ["evm.deployedBytecode.object"] } },
 } as const;
 
-export interface CompiledContracts {
-  /** Runtime (deployed) bytecode, ready for anvil_setCode. */
-  TestUSDC: Hex;
-  Multicall3: Hex;
-}
+/** Runtime (deployed) bytecode of each rig contract, ready for anvil_setCode. */
+export type CompiledContracts = Record<keyof typeof CONTRACTS, Hex>;
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
@@ -38,26 +45,39 @@ export function compileContracts(): CompiledContracts {
   );
   // Read from package.json so a cache hit never has to load the (slow) compiler itself.
   const solcVersion = (require("solc/package.json") as { version: string }).version;
-  const key = createHash("sha256").update(JSON.stringify({ sources, solcVersion, SETTINGS })).digest("hex");
+  return cachedBuild(
+    { sources, solcVersion, SETTINGS },
+    (cached): cached is CompiledContracts =>
+      typeof cached === "object" &&
+      cached !== null &&
+      Object.keys(CONTRACTS).every((name) => isHex((cached as Record<string, unknown>)[name])),
+    () => runSolc(sources),
+  );
+}
+
+/**
+ * The result of `build()`, cached as JSON under the OS temp dir by a hash of `keyMaterial`
+ * (everything the result depends on). An entry that fails `isValid` is built again.
+ */
+export function cachedBuild<T>(keyMaterial: unknown, isValid: (cached: unknown) => cached is T, build: () => T): T {
+  const key = createHash("sha256").update(JSON.stringify(keyMaterial)).digest("hex");
   const cacheDir = join(tmpdir(), "x402-rig-solc-cache");
   const cacheFile = join(cacheDir, `${key.slice(0, 32)}.json`);
 
   try {
-    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as Partial<CompiledContracts>;
-    if (isHex(cached.TestUSDC) && isHex(cached.Multicall3)) {
-      return { TestUSDC: cached.TestUSDC, Multicall3: cached.Multicall3 };
-    }
+    const cached: unknown = JSON.parse(readFileSync(cacheFile, "utf8"));
+    if (isValid(cached)) return cached;
   } catch {
-    // cache miss or unreadable entry: compile below
+    // cache miss or unreadable entry: build below
   }
 
-  const compiled = runSolc(sources);
+  const built = build();
   mkdirSync(cacheDir, { recursive: true });
   // Write-then-rename: parallel test workers may compile at the same time.
   const tmpFile = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmpFile, JSON.stringify(compiled));
+  writeFileSync(tmpFile, JSON.stringify(built));
   renameSync(tmpFile, cacheFile);
-  return compiled;
+  return built;
 }
 
 /**
@@ -68,11 +88,11 @@ function findContractsDir(): string {
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
     for (const candidate of [join(dir, "contracts"), join(dir, "test", "rig", "contracts")]) {
-      if (existsSync(join(candidate, SOURCES[0]))) return candidate;
+      if (existsSync(join(candidate, CONTRACTS.TestUSDC))) return candidate;
     }
     if (dirname(dir) === dir) break;
   }
-  throw new Error(`test rig: cannot find contracts/${SOURCES[0]} above ${start}`);
+  throw new Error(`test rig: cannot find contracts/${CONTRACTS.TestUSDC} above ${start}`);
 }
 
 function runSolc(sources: Record<string, { content: string }>): CompiledContracts {
@@ -89,12 +109,13 @@ function runSolc(sources: Record<string, { content: string }>): CompiledContract
   if (errors.length > 0) {
     throw new Error(`test rig: solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
   }
-  const pick = (file: string, name: string): Hex => {
-    const object = output.contracts?.[file]?.[name]?.evm.deployedBytecode.object;
-    if (!object) throw new Error(`test rig: solc produced no bytecode for ${file}:${name}`);
+  const pick = (name: keyof typeof CONTRACTS): Hex => {
+    const object = output.contracts?.[CONTRACTS[name]]?.[name]?.evm.deployedBytecode.object;
+    if (!object) throw new Error(`test rig: solc produced no bytecode for ${CONTRACTS[name]}:${name}`);
     return `0x${object}`;
   };
-  return { TestUSDC: pick("TestUSDC.sol", "TestUSDC"), Multicall3: pick("Multicall3.sol", "Multicall3") };
+  const names = Object.keys(CONTRACTS) as (keyof typeof CONTRACTS)[];
+  return Object.fromEntries(names.map((name) => [name, pick(name)])) as CompiledContracts;
 }
 
 function isHex(value: unknown): value is Hex {
