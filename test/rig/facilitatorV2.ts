@@ -3,6 +3,7 @@ import type { FacilitatorClient } from "@x402/core/server";
 import type { SupportedResponse } from "@x402/core/types";
 import { toFacilitatorEvmSigner, type FacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
 import { NETWORK_V2, type SignerClient } from "./chain.js";
 
 type ReadArgs = Parameters<FacilitatorEvmSigner["readContract"]>[0];
@@ -10,7 +11,8 @@ type WriteArgs = Parameters<FacilitatorEvmSigner["writeContract"]>[0];
 type TypedDataArgs = Parameters<FacilitatorEvmSigner["verifyTypedData"]>[0];
 
 /**
- * The official v2 facilitator (x402Facilitator + @x402/evm exact scheme) running in-process and
+ * The official v2 facilitator (x402Facilitator + @x402/evm's exact scheme, EIP-3009 and Permit2,
+ * and its upto scheme) running in-process and
  * exposed through the FacilitatorClient interface, so @x402/express never needs an HTTP facilitator
  * (and never falls back to its default https://x402.org/facilitator).
  */
@@ -34,6 +36,8 @@ export function createFacilitatorV2(wallet: SignerClient): {
 
   const facilitator = new x402Facilitator();
   registerExactEvmScheme(facilitator, { signer, networks: NETWORK_V2 });
+  // Announces this signer as `facilitatorAddress`, the only sender the upto proxy accepts.
+  facilitator.register(NETWORK_V2, new UptoEvmScheme(signer));
 
   const client: FacilitatorClient = {
     verify: (payload, requirements) => facilitator.verify(payload, requirements),

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { RouteConfig } from "@x402/core/server";
 import express, { type Express, type Request, type RequestHandler, type Response } from "express";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -20,6 +21,17 @@ export interface RouteSpec {
   mimeType?: string;
   /** Must finish the response: both middlewares hold it back until settlement. */
   respond(req: Request, res: Response, ctx: RouteContext): void | Promise<void>;
+}
+
+/** One payment option of @x402/express, before the server adds its network and payTo. */
+export type V2PaymentOption = Omit<Exclude<RouteConfig["accepts"], unknown[]>, "network" | "payTo">;
+
+/**
+ * A route only the v2 server serves, paid as `payment` says: any scheme, asset or transfer
+ * method @x402/express knows (Permit2, upto…), where a {@link RouteSpec} is a "$" price in USDC.
+ */
+export interface V2RouteSpec extends Omit<RouteSpec, "price"> {
+  payment: V2PaymentOption;
 }
 
 export const DEFAULT_ROUTES: RouteSpec[] = [

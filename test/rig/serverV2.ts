@@ -1,6 +1,7 @@
 import { paymentMiddlewareFromHTTPServer, x402HTTPResourceServer, x402ResourceServer } from "@x402/express";
 import type { FacilitatorClient, PaywallProvider, RoutesConfig } from "@x402/core/server";
 import { ExactEvmScheme } from "@x402/evm/exact/server";
+import { UptoEvmScheme } from "@x402/evm/upto/server";
 import type { Address } from "viem";
 import { NETWORK_V2 } from "./chain.js";
 import {
@@ -10,20 +11,29 @@ import {
   type Latency,
   type Listening,
   type RouteSpec,
+  type V2RouteSpec,
 } from "./routes.js";
 
 const offlinePaywall: PaywallProvider = {
   generateHtml: (paymentRequired) => offlinePaywallHtml(paymentRequired),
 };
 
-/** A merchant server as the official v2 docs build it: @x402/express + ExactEvmScheme on Base Sepolia. */
+/**
+ * A merchant server as the official v2 docs build it: @x402/express + ExactEvmScheme on Base
+ * Sepolia, and UptoEvmScheme for the `upto` routes among `v2Routes`.
+ */
 export async function startServerV2(opts: {
   routes: RouteSpec[];
+  /** Routes this server alone serves, each with its own payment option (Permit2, upto…). */
+  v2Routes?: V2RouteSpec[];
   payTo: Address;
   facilitator: FacilitatorClient;
   latency: Latency;
 }): Promise<Listening> {
-  const resourceServer = new x402ResourceServer(opts.facilitator).register(NETWORK_V2, new ExactEvmScheme());
+  const resourceServer = new x402ResourceServer(opts.facilitator)
+    .register(NETWORK_V2, new ExactEvmScheme())
+    .register(NETWORK_V2, new UptoEvmScheme());
+  const v2Routes = opts.v2Routes ?? [];
 
   const routesConfig: RoutesConfig = {};
   for (const route of opts.routes) {
@@ -35,6 +45,13 @@ export async function startServerV2(opts: {
       mimeType: route.mimeType ?? "application/json",
     };
   }
+  for (const route of v2Routes) {
+    routesConfig[`${route.method} ${route.path}`] = {
+      accepts: { ...route.payment, network: NETWORK_V2, payTo: opts.payTo },
+      description: route.description ?? "",
+      mimeType: route.mimeType ?? "application/json",
+    };
+  }
 
   // Initialised here rather than lazily by the middleware, so a bad route config or facilitator
   // fails startRig() with a real error instead of a 500 (and a console line) on the first request.
@@ -42,5 +59,6 @@ export async function startServerV2(opts: {
   await httpServer.initialize();
   const payment = paymentMiddlewareFromHTTPServer(httpServer, undefined, offlinePaywall, false);
 
-  return listenLocal(buildResourceApp({ routes: opts.routes, version: 2, latency: opts.latency, payment }));
+  const routes = [...opts.routes, ...v2Routes];
+  return listenLocal(buildResourceApp({ routes, version: 2, latency: opts.latency, payment }));
 }
