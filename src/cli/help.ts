@@ -22,6 +22,7 @@ Options:
   --host H        receipts: only payments to this host, or to hosts matching "*.example.com"
   --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
   --json          receipts: print JSON, as the spending_history tool returns it
+  --csv           receipts: print the same receipts as CSV (RFC 4180), one row per payment
   --http          serve: Streamable HTTP at /mcp instead of stdio
   --host H, --port P
                   serve --http: the address to listen on (default config http.listen)

@@ -4,10 +4,11 @@ import type { BudgetOutput } from "../tools/schemas.js";
 import { budgetSummary } from "../tools/budgetSummary.js";
 import { SpendingHistoryInput } from "../tools/spendingHistory.js";
 import { loadRuntime } from "./loadRuntime.js";
+import { formatCsv } from "./csv.js";
 import { formatTable, print } from "./output.js";
 import { parseCommandArgs, UsageError } from "./usage.js";
 
-/** `x402-wallet-mcp receipts`: what the spending_history tool shows, as tables or as its JSON. */
+/** `x402-wallet-mcp receipts`: what the spending_history tool shows, as tables, as its JSON or as CSV. */
 export async function runReceipts(args: string[]): Promise<number> {
   const { values } = parseCommandArgs("receipts", args, {
     config: { type: "string" },
@@ -15,7 +16,9 @@ export async function runReceipts(args: string[]): Promise<number> {
     host: { type: "string" },
     limit: { type: "string" },
     json: { type: "boolean" },
+    csv: { type: "boolean" },
   });
+  if (values.json && values.csv) throw new UsageError("receipts: --json and --csv are two formats of the same list; choose one");
   const query = z.object(SpendingHistoryInput).safeParse({
     limit: values.limit === undefined ? undefined : Number(values.limit),
     since: values.since,
@@ -34,7 +37,8 @@ export async function runReceipts(args: string[]): Promise<number> {
   } finally {
     await rt.close();
   }
-  print(values.json ? JSON.stringify({ ...report, budget }, null, 2) : formatReport(report, budget));
+  if (values.csv) process.stdout.write(receiptsCsv(report)); // stdout-ok: CLI command output, the server is not running
+  else print(values.json ? JSON.stringify({ ...report, budget }, null, 2) : formatReport(report, budget));
   return 0;
 }
 
@@ -60,4 +64,22 @@ function formatReport(report: SpendingReport, budget: BudgetOutput): string {
     "",
     left,
   ].join("\n");
+}
+
+const CSV_COLUMNS = [
+  "paid_at", "amount", "symbol", "amount_atomic", "status", "network", "host", "resource",
+  "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note",
+] as const;
+
+/** One row per receipt of the --json list, in its order; amounts stay the decimal strings the receipts hold. */
+function receiptsCsv(report: SpendingReport): string {
+  const rows = report.receipts.map((r) => [
+    r.paidAt, r.amount, r.symbol, r.amountAtomic, r.status, r.network, hostOf(r.resource), r.resource,
+    r.payTo, r.payer, r.transaction ?? "", r.explorerUrl ?? "", r.scheme, String(r.x402Version), r.asset, r.note ?? "",
+  ]);
+  return formatCsv([[...CSV_COLUMNS], ...rows]);
+}
+
+function hostOf(resource: string): string {
+  return URL.canParse(resource) ? new URL(resource).host : "";
 }

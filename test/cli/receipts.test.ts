@@ -78,6 +78,40 @@ describe("x402-wallet-mcp receipts", () => {
     expect(result.stdout).toContain("Budget: 0.30 of 2.00 USD spent in the last 24 hours, 1.70 left; per call 0.10 USD.");
   });
 
+  it("--csv is the --json list as RFC 4180 CSV: a header, one row per payment, decimal amounts", async () => {
+    await written;
+    const json = JSON.parse((await runCli(["receipts", "--json", "--config", config], env)).stdout);
+    const result = await runCli(["receipts", "--csv", "--config", config], env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout.endsWith("\r\n")).toBe(true);
+    const [header, ...rows] = parseCsv(result.stdout);
+    expect(header).toEqual(["paid_at", "amount", "symbol", "amount_atomic", "status", "network", "host", "resource", "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note"]);
+    expect(rows).toHaveLength(3);
+    const column = (name: string) => rows.map((row) => row[header!.indexOf(name)]);
+    expect(column("amount")).toEqual(["0.04", "0.25", "0.01"]);
+    expect(column("paid_at")).toEqual(json.receipts.map((r: { paidAt: string }) => r.paidAt));
+    expect(column("host")).toEqual(["api.one.test", "api.two.test", "api.one.test"]);
+    expect(column("status")).toEqual(["unconfirmed", "verified", "verified"]);
+    expect(column("transaction")).toEqual(["", TX(2), TX(1)]);
+    expect(column("explorer_url")).toEqual(["", `https://sepolia.basescan.org/tx/${TX(2)}`, `https://sepolia.basescan.org/tx/${TX(1)}`]);
+    expect(column("note")).toEqual([json.receipts[0].note, "", ""]);
+    expect(result.stdout).toContain(',"signed, but the server process stopped before the outcome was recorded; it may have settled"\r\n');
+  });
+
+  it("--csv quotes commas, quotes and line breaks, and defuses spreadsheet formulas", async () => {
+    const { formatCsv } = await import("../../src/cli/csv.js");
+    expect(formatCsv([["a", 'say "hi"', "x,y", "two\nlines", "=HYPERLINK(1)", "-0.5", "@x", ""]])).toBe(
+      'a,"say ""hi""","x,y","two\nlines",\'=HYPERLINK(1),-0.5,\'@x,\r\n',
+    );
+  });
+
+  it("--csv and --json together is a usage error", async () => {
+    const result = await runCli(["receipts", "--csv", "--json", "--config", config], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--json and --csv");
+  });
+
   it("says so when there is nothing to list", async () => {
     const fresh = tempHome();
     const empty = writeConfig({ networks: ["eip155:84532"], ledger: join(fresh.dir, "ledger.jsonl") });
@@ -86,3 +120,23 @@ describe("x402-wallet-mcp receipts", () => {
     expect(result.stdout).toMatch(/^No payments since \S+Z\.\n\nBudget: 0\.00 of 5\.00 USD spent in the last 24 hours, 5\.00 left; per call 0\.10 USD\.\n$/);
   });
 });
+
+/** An RFC 4180 reader, as a spreadsheet reads the file: quoted fields may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") row.push(field), (field = "");
+    else if (c === "\r" && text[i + 1] === "\n") row.push(field), rows.push(row), (row = []), (field = ""), i++;
+    else field += c;
+  }
+  return rows;
+}
