@@ -1,5 +1,5 @@
 import { decodePaymentRequiredHeader } from "@x402/core/http";
-import { uptoPermit2WitnessTypes, x402UptoPermit2ProxyABI } from "@x402/evm";
+import { permit2WitnessTypes, uptoPermit2WitnessTypes, x402UptoPermit2ProxyABI } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/client";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from "@x402/fetch";
@@ -85,11 +85,13 @@ function decodeSent(sent: Sent) {
 function domainSeparator(chainId: number, verifyingContract: Address = PERMIT2): Hex {
   return hashDomain({
     domain: { name: "Permit2", chainId: BigInt(chainId), verifyingContract },
-    types: { EIP712Domain: [
-      { name: "name", type: "string" },
-      { name: "chainId", type: "uint256" },
-      { name: "verifyingContract", type: "address" },
-    ] },
+    types: {
+      EIP712Domain: [
+        { name: "name", type: "string" },
+        { name: "chainId", type: "uint256" },
+        { name: "verifyingContract", type: "address" },
+      ],
+    },
   });
 }
 
@@ -109,18 +111,22 @@ describe("Permit2 rig", () => {
 
     // Uniswap's copy carries its constructor's values from where it was captured: prove that,
     // then put in this chain's values; every other byte must already be identical.
-    const at = (code: Hex, slot: { start: number }) => `0x${code.slice(2 + slot.start * 2, 2 + (slot.start + 32) * 2)}`;
-    expect(at(build.expectedRuntime, chainIdSlot!)).toBe(numberToHex(CAPTURED_AT.chainId, { size: 32 }));
-    expect(at(build.expectedRuntime, separatorSlot!)).toBe(domainSeparator(CAPTURED_AT.chainId, CAPTURED_AT.address));
+    const at = (slot: { start: number }) =>
+      `0x${build.expectedRuntime.slice(2 + slot.start * 2, 2 + (slot.start + 32) * 2)}`;
+    expect(at(chainIdSlot!)).toBe(numberToHex(CAPTURED_AT.chainId, { size: 32 }));
+    expect(at(separatorSlot!)).toBe(domainSeparator(CAPTURED_AT.chainId, CAPTURED_AT.address));
     let expected = replaceBytes(build.expectedRuntime, chainIdSlot!.start, numberToHex(CHAIN_ID, { size: 32 }));
     expected = replaceBytes(expected, separatorSlot!.start, domainSeparator(CHAIN_ID));
 
     const onChain = await rig.publicClient.getCode({ address: PERMIT2 });
     expect(onChain?.length).toBe(build.expectedRuntime.length);
     expect(onChain).toBe(expected);
-    expect(await rig.publicClient.readContract({ address: PERMIT2, abi: permit2Abi, functionName: "DOMAIN_SEPARATOR" })).toBe(
-      domainSeparator(CHAIN_ID),
-    );
+    const separator = await rig.publicClient.readContract({
+      address: PERMIT2,
+      abi: permit2Abi,
+      functionName: "DOMAIN_SEPARATOR",
+    });
+    expect(separator).toBe(domainSeparator(CHAIN_ID));
   });
 
   it("places the x402 proxies at @x402/evm's addresses, pointing at Permit2 with the witness types the client signs", async () => {
@@ -131,14 +137,17 @@ describe("Permit2 rig", () => {
       "function PERMIT2() view returns (address)",
       "function WITNESS_TYPEHASH() view returns (bytes32)",
     ]);
-    for (const address of [X402_EXACT_PERMIT2_PROXY, X402_UPTO_PERMIT2_PROXY]) {
-      expect(await rig.publicClient.readContract({ address, abi: proxyAbi, functionName: "PERMIT2" })).toBe(PERMIT2);
+    const witnessTypehash = (fields: readonly { name: string; type: string }[]) =>
+      keccak256(toHex(`Witness(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`));
+    for (const [address, types] of [
+      [X402_EXACT_PERMIT2_PROXY, permit2WitnessTypes],
+      [X402_UPTO_PERMIT2_PROXY, uptoPermit2WitnessTypes],
+    ] as const) {
+      const read = (functionName: "PERMIT2" | "WITNESS_TYPEHASH") =>
+        rig.publicClient.readContract({ address, abi: proxyAbi, functionName });
+      expect(await read("PERMIT2")).toBe(PERMIT2);
+      expect(await read("WITNESS_TYPEHASH")).toBe(witnessTypehash(types.Witness));
     }
-    const witnessType = `Witness(${uptoPermit2WitnessTypes.Witness.map((f) => `${f.type} ${f.name}`).join(",")})`;
-    const uptoTypehash = keccak256(toHex(witnessType));
-    expect(
-      await rig.publicClient.readContract({ address: X402_UPTO_PERMIT2_PROXY, abi: proxyAbi, functionName: "WITNESS_TYPEHASH" }),
-    ).toBe(uptoTypehash);
   });
 
   it("exact through Permit2 without approval: the server answers 412 permit2_allowance_required, nothing moves", async () => {

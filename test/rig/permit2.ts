@@ -73,7 +73,9 @@ export async function installPermit2(clients: RigClients & { deployer: SignerCli
   if (await hasCode(publicClient, PERMIT2)) return;
 
   if (!(await hasCode(publicClient, CREATE2_DEPLOYER))) {
-    throw new Error(`test rig: anvil has no CREATE2 deployer at ${CREATE2_DEPLOYER} (started with --disable-create2-deployer?)`);
+    throw new Error(
+      `test rig: anvil has no CREATE2 deployer at ${CREATE2_DEPLOYER} (started with --disable-create2-deployer?)`,
+    );
   }
   const build = buildPermit2();
   const predicted = getContractAddress({
