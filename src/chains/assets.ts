@@ -23,7 +23,8 @@ export function findAsset(assets: readonly AssetInfo[], network: string, address
   return assets.find((a) => a.network === network && a.address === wanted);
 }
 
-/** The stablecoin whose balance `wallet_balance` reports for a network. */
+/** The stablecoin whose balance `wallet_balance` reports for a network: its USDC, else its default token (USDT0 on Stable). */
 export function findUsdc(assets: readonly AssetInfo[], network: string): AssetInfo | undefined {
-  return assets.find((a) => a.network === network && a.symbol === "USDC");
+  const own = assets.filter((a) => a.network === network);
+  return own.find((a) => a.symbol === "USDC") ?? own[0];
 }

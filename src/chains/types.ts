@@ -3,8 +3,8 @@ import type { PaymentOption, PaymentRequired } from "../x402/types.js";
 /** What the payment path knows of a network, whatever its family. CAIP-2 ids are the internal name. */
 export interface NetworkInfo {
   caip2: string;
-  /** The x402 v1 name servers use for it (`base-sepolia`). */
-  v1Name: string;
+  /** The x402 v1 name servers use for it (`base-sepolia`); null where x402 v1 has none. */
+  v1Name: string | null;
   displayName: string;
   defaultRpc: string;
   /** Transaction page prefix, or null where the network has no public explorer. */
@@ -77,8 +77,8 @@ export interface PaymentScheme {
   /** Short name for messages: `exact on EVM`. */
   readonly label: string;
   handles(option: PaymentOption): boolean;
-  /** Why this option cannot be paid by this scheme, or null when it can. */
-  refusal(option: PaymentOption): string | null;
+  /** Why this option cannot be paid by this scheme, or null when it can. `asset`: our record of its token, when known. */
+  refusal(option: PaymentOption, asset: AssetInfo | undefined): string | null;
   prepare(input: SignPaymentInput): PreparedPayment;
 }
 

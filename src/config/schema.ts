@@ -68,7 +68,8 @@ export const ConfigSchema = z.strictObject({
         symbol: z.string().min(1).max(16),
         decimals: z.int().min(0).max(36),
         usdPerUnit: usdRate,
-        eip712: z.strictObject({ name: z.string().min(1).max(64), version: z.string().min(1).max(16) }),
+        /** The token's EIP-712 domain, for a token paid by EIP-3009; without it the token is paid through Permit2. */
+        eip712: z.strictObject({ name: z.string().min(1).max(64), version: z.string().min(1).max(16) }).optional(),
       }),
     )
     .default([]),

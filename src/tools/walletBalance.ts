@@ -32,7 +32,7 @@ export function registerWalletBalance(server: McpServer, rt: Runtime): void {
     {
       title: "Wallet address, USDC balances and budget left",
       description:
-        "Show the paying wallet's address, its USDC balance on each enabled network (read on-chain), and how much of the spending budget is left. Costs nothing.",
+        "Show the paying wallet's address, its USDC balance (or the network's default stablecoin) on each enabled network (read on-chain), and how much of the spending budget is left. Costs nothing.",
       outputSchema: WalletBalanceOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },

@@ -37,9 +37,10 @@ export function refusalOf(option: PaymentOption, policy: SelectionPolicy): Refus
   if (!policy.networks.includes(option.network)) {
     return cannot(`network ${option.network} is not enabled (enabled: ${policy.networks.join(", ")}; see the "networks" config key)`);
   }
-  const schemeRefusal = scheme.refusal(option);
+  const asset = findAsset(policy.assets, option.network, option.asset);
+  const schemeRefusal = scheme.refusal(option, asset);
   if (schemeRefusal) return cannot(schemeRefusal);
-  if (!findAsset(policy.assets, option.network, option.asset)) {
+  if (!asset) {
     return cannot(`asset ${option.asset} is not a known token on ${option.network}; only known tokens are ever signed for`);
   }
   const payee = payeeRefusal(option.payTo, policy.payees);

@@ -1,6 +1,6 @@
 import type { PublicClient } from "viem";
 import { redactRpcUrl } from "../redactRpcUrl.js";
-import { findEvmNetwork } from "./networks.js";
+import { findEvmNetwork, viemChain } from "./networks.js";
 import type { RpcTransports } from "./rpcTransport.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
@@ -50,10 +50,11 @@ export class PublicClients {
   private client(network: string, url: string): Promise<PublicClient> {
     let client = this.clients.get(network);
     if (!client) {
+      const known = findEvmNetwork(network);
       this.transports ??= import("./rpcTransport.js").then(({ RpcTransports }) => new RpcTransports(this.timeoutMs));
       client = Promise.all([import("viem"), this.transports]).then(
         ([{ createPublicClient }, transports]) =>
-          createPublicClient({ chain: findEvmNetwork(network)?.viemChain, transport: transports.transport(url) }) as PublicClient,
+          createPublicClient({ chain: known && viemChain(known), transport: transports.transport(url) }) as PublicClient,
       );
       this.clients.set(network, client);
     }

@@ -1,7 +1,7 @@
 import { getAddress, isAddress } from "viem/utils";
 import { signingWindowSeconds } from "../../../signingWindow.js";
 import type { PaymentScheme, PreparedPayment, SignPaymentInput } from "../../../types.js";
-import { evmAssetFacts } from "../../assets.js";
+import { evmAssetFacts, type EvmAssetInfo } from "../../assets.js";
 import { findEvmNetwork } from "../../networks.js";
 import { asEvmSigner } from "../../signer.js";
 import { randomAuthorizationNonce, signTransferAuthorization, type TransferAuthorization } from "./signTransferAuthorization.js";
@@ -18,15 +18,16 @@ export const exactEvmScheme: PaymentScheme = {
 
   handles: (option) => option.scheme === "exact" && option.network.startsWith("eip155:"),
 
-  refusal(option) {
+  refusal(option, asset) {
     if (!isAddress(option.payTo, { strict: false })) return `payTo ${JSON.stringify(option.payTo)} is not an EVM address`;
     if (!isAddress(option.asset, { strict: false })) return `asset ${JSON.stringify(option.asset)} is not an EVM address`;
     const method = option.extra.assetTransferMethod;
     if (method !== undefined && method !== "eip3009") {
       return `asset transfer method ${JSON.stringify(method)} is not supported (this wallet signs EIP-3009 authorizations)`;
     }
-    if (!findEvmNetwork(option.network)) return `network ${option.network} has no signing support here`;
-    return null;
+    const network = findEvmNetwork(option.network);
+    if (!network) return `network ${option.network} has no signing support here`;
+    return asset ? eip3009Refusal(evmAssetFacts(asset), network.displayName) : null;
   },
 
   prepare({ account: signer, option, asset: tableAsset, required }: SignPaymentInput): PreparedPayment {
@@ -34,6 +35,8 @@ export const exactEvmScheme: PaymentScheme = {
     const asset = evmAssetFacts(tableAsset);
     const network = findEvmNetwork(option.network);
     if (!network) throw new Error(`network ${option.network} has no signing support`);
+    const refused = eip3009Refusal(asset, network.displayName);
+    if (refused || !asset.eip712) throw new Error(refused ?? `${asset.symbol} has no EIP-712 domain on record`);
     const now = Math.floor(Date.now() / 1000);
     const validBefore = now + signingWindowSeconds(option.maxTimeoutSeconds);
     const authorization: TransferAuthorization = {
@@ -54,7 +57,7 @@ export const exactEvmScheme: PaymentScheme = {
         const signed = { authorization, signature: await signTransferAuthorization(account, domain, authorization) };
         const payload =
           option.x402Version === 1
-            ? { x402Version: 1, scheme: "exact", network: network.v1Name, payload: signed }
+            ? { x402Version: 1, scheme: "exact", network: network.v1Name ?? option.wireNetwork, payload: signed }
             : {
                 x402Version: 2,
                 payload: signed,
@@ -73,3 +76,12 @@ export const exactEvmScheme: PaymentScheme = {
     };
   },
 };
+
+/** A token is paid with EIP-3009 only when our own record says it implements it and holds its domain. */
+function eip3009Refusal(asset: EvmAssetInfo, networkName: string): string | null {
+  if (asset.transferMethod !== "eip3009") {
+    return `${asset.symbol} on ${networkName} is paid only through Permit2, which this wallet does not sign yet (it never pays such a token with EIP-3009)`;
+  }
+  if (!asset.eip712) return `${asset.symbol} on ${networkName} has no EIP-712 name and version on record; add "eip712" to its "assets" entry`;
+  return null;
+}
