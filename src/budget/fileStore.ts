@@ -176,6 +176,17 @@ export class FileBudgetStore implements BudgetStore {
     return this.exclusive(async () => this.append({ type: "release", id: reservation.id, at: this.now() }), false);
   }
 
+  /**
+   * Not waited for on disk: lost to a power cut, the payment counts its maximum, which errs
+   * on the side of the caps. The window applies only what lowers a signed payment.
+   */
+  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void> {
+    return this.exclusive(
+      async () => this.append({ type: "actual", id: reservation.id, at: this.now(), usdMicros: usdMicros.toString() }),
+      false,
+    );
+  }
+
   async usage(query: UsageQuery): Promise<Usage> {
     // Nothing appended since this process last caught up: its totals are the ledger's, no lock needed.
     let unchanged = false;

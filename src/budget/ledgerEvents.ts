@@ -5,7 +5,9 @@ import type { ReserveRequest } from "./types.js";
 /**
  * The ledger's line format (one JSON object per line, append-only). A payment is a
  * `reserve` line, then `sign` before its header is sent, then `outcome` (possibly
- * several, e.g. settled then verified) or `release` when nothing was signed.
+ * several, e.g. settled then verified) or `release` when nothing was signed. An `upto`
+ * payment whose transfer was read on-chain adds `actual`: from then on it counts what was
+ * taken instead of the maximum it signed.
  * Integers that can exceed 2^53 are decimal strings.
  *
  * A payment counts in the rolling 24 h from its `sign` line, which may come long after its
@@ -54,7 +56,10 @@ export const OutcomeEvent = z.object({
 
 export const ReleaseEvent = z.object({ type: z.literal("release"), id: z.string(), at: z.number() });
 
-export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent]);
+/** What a signed payment counts from now on (USD micros, rounded up); only ever lowers it. */
+export const ActualEvent = z.object({ type: z.literal("actual"), id: z.string(), at: z.number(), usdMicros: Integer });
+
+export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent]);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
 export type ReserveEvent = z.infer<typeof ReserveEvent>;
 

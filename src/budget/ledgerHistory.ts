@@ -33,7 +33,10 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
     if (event.type === "release") {
       if (entry.status === "reserved") released.add(event.id);
     }
-    else if (event.type === "sign") {
+    else if (event.type === "actual") {
+      const actual = BigInt(event.usdMicros);
+      if (entry.status !== "reserved" && actual < entry.usdMicros) entry.usdMicros = actual;
+    } else if (event.type === "sign") {
       entry.payer = event.payer;
       if (entry.status === "reserved") entry.status = "signed";
     } else {

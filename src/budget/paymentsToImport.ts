@@ -10,6 +10,8 @@ export interface PaymentToImport {
   counts: boolean;
   /** From when it counts in the rolling 24 h (ms): its signing, or its reservation while unsigned. */
   since: number;
+  /** What it counts (USD micros): its reservation, or less once an `actual` line lowered it after its signing. */
+  usdMicros: bigint;
 }
 
 /**
@@ -18,23 +20,31 @@ export interface PaymentToImport {
  * it); events of an unknown payment (its reserve torn by a crash) are left out.
  */
 export function paymentsToImport(events: readonly LedgerEvent[], now: number): PaymentToImport[] {
-  const payments = new Map<string, { reserve: ReserveEvent; events: LedgerEvent[]; state: "held" | "signed" | "released"; since: number }>();
+  const payments = new Map<string, { reserve: ReserveEvent; events: LedgerEvent[]; state: "held" | "signed" | "released"; since: number; usdMicros: bigint }>();
   for (const event of events) {
     if (event.type === "reserve") {
-      if (!payments.has(event.id)) payments.set(event.id, { reserve: event, events: [event], state: "held", since: event.at });
+      if (!payments.has(event.id)) {
+        payments.set(event.id, { reserve: event, events: [event], state: "held", since: event.at, usdMicros: BigInt(event.usdMicros) });
+      }
       continue;
     }
     const payment = payments.get(event.id);
     if (!payment) continue;
     payment.events.push(event);
+    if (event.type === "actual") {
+      // As SpendWindow applies it: only a signed payment is lowered, never raised.
+      if (payment.state === "signed" && BigInt(event.usdMicros) < payment.usdMicros) payment.usdMicros = BigInt(event.usdMicros);
+      continue;
+    }
     if (payment.state !== "held") continue;
     payment.state = event.type === "release" ? "released" : "signed";
     if (payment.state === "signed") payment.since = Math.max(payment.since, event.at);
   }
-  return [...payments.values()].map(({ reserve, events: own, state, since }) => ({
+  return [...payments.values()].map(({ reserve, events: own, state, since, usdMicros }) => ({
     reserve,
     events: own,
     counts: state !== "released" && since > now - DAY_MS,
     since,
+    usdMicros,
   }));
 }

@@ -321,6 +321,36 @@ return result
 `;
 
 /**
+ * ARGV: [3] id, [4] usd (what the payment counts from now on), [5] actual event JSON. Lowers
+ * a signed payment (no lease left) still in the window to usd, giving the difference back to
+ * the day, host, agent and session totals; a larger usd, a repeat, or a reservation unsigned
+ * or gone changes nothing. The event is written either way, as the file store does.
+ * Returns "lowered", "kept" or "gone".
+ */
+export const SETTLE_ACTUAL = `${PRELUDE}
+local id, usd, event = ARGV[3], ARGV[4], ARGV[5]
+local raw = redis.call('HGET', SPENDS, id)
+local result = 'gone'
+if raw then
+  result = 'kept'
+  local spend = cjson.decode(raw)
+  local counted, actual = number(spend.usd), number(usd)
+  if not redis.call('ZSCORE', LEASES, id) and actual < counted then
+    local returned = ms(counted - actual)
+    redis.call('DECRBY', DAY, returned)
+    add_to_hash(HOSTS, spend.host, returned, true)
+    if spend.agent then add_to_hash(AGENTS, spend.agent, returned, true) end
+    if redis.call('HEXISTS', SESSIONS, spend.session) == 1 then add_to_hash(SESSIONS, spend.session, returned, true) end
+    spend.usd = usd
+    redis.call('HSET', SPENDS, id, cjson.encode(spend))
+    result = 'lowered'
+  end
+end
+append(at_now(event))
+return result
+`;
+
+/**
  * ARGV: [3] session id, [4] agent (optional name), [5] n, then n normalized patterns. Reclaims
  * and trims first, so the numbers are the ones a reserve would see.
  * Returns {session spent, day spent, agent spent, per pattern...}.

@@ -18,7 +18,7 @@ import {
   withDeadline,
 } from "./redisConnection.js";
 import type { PaymentToImport } from "./paymentsToImport.js";
-import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, USAGE } from "./redisScripts.js";
+import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
 import {
   amount,
   asArray,
@@ -59,6 +59,7 @@ const SCRIPTS = {
   recordSigned: scriptOf(RECORD_SIGNED),
   commit: scriptOf(COMMIT),
   release: scriptOf(RELEASE),
+  settleActual: scriptOf(SETTLE_ACTUAL),
   usage: scriptOf(USAGE),
   import: scriptOf(IMPORT),
 };
@@ -195,6 +196,14 @@ export class RedisBudgetStore implements BudgetStore {
     });
   }
 
+  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void> {
+    return this.guard("recording the amount taken", "The payment still counts its maximum against the budget.", async () => {
+      const event: Untimed<LedgerEvent> = { type: "actual", id: reservation.id, usdMicros: usdMicros.toString() };
+      const reply = await this.run(SCRIPTS.settleActual, [reservation.id, amount(usdMicros), JSON.stringify(event)]);
+      if (reply !== "lowered" && reply !== "kept" && reply !== "gone") throw new Error(`unexpected reply to settleActual: ${JSON.stringify(reply)}`);
+    });
+  }
+
   usage(query: UsageQuery): Promise<Usage> {
     return this.guard("reading the budget", "Nothing was paid.", async () => {
       const reply = asArray(
@@ -284,7 +293,7 @@ export class RedisBudgetStore implements BudgetStore {
         const reply = await this.run(SCRIPTS.import, [
           reserve.id,
           payment.counts ? "1" : "0",
-          amount(BigInt(reserve.usdMicros)),
+          amount(payment.usdMicros),
           normalizeHost(reserve.host),
           optionalName(reserve.agent),
           String(Math.max(0, Math.floor(payment.since))),

@@ -19,7 +19,8 @@ interface Spend {
  * in ledger order; only the last 24 h plus each live session's total are kept, so memory
  * and start-up do not grow with history. A reservation counts until it is released, a
  * signed one for good, and in the rolling 24 h from its signing (an approval wait must
- * not let two full daily budgets be signed less than 24 h apart).
+ * not let two full daily budgets be signed less than 24 h apart). An `actual` line lowers
+ * a signed one to what was taken, in the day and in its session.
  */
 export class SpendWindow {
   /** Insertion-ordered (ledger order, which is time order), so expiry pops from the front. */
@@ -55,6 +56,15 @@ export class SpendWindow {
           signed: true,
         });
       }
+    } else if (event.type === "actual") {
+      const spend = this.inWindow.get(event.id);
+      const actual = BigInt(event.usdMicros);
+      if (!spend || !spend.signed || actual >= spend.usdMicros) return;
+      const returned = spend.usdMicros - actual;
+      // Replaced in place: its time, hence its place in the Map, stays that of its signing.
+      this.inWindow.set(event.id, { ...spend, usdMicros: actual });
+      this.daySum -= returned;
+      this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) - returned);
     } else {
       const spend = this.inWindow.get(event.id);
       if (!spend || spend.signed) return;

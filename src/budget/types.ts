@@ -113,13 +113,21 @@ export interface HistoryEntry {
  * back and refuses with the cap's error; from then on the payment counts in the rolling 24 h
  * from its signing, not its reservation. `commit` records
  * the outcome of a signed authorization, which counts for good (it can be settled until it
- * expires); `release` returns an amount for which nothing was signed.
+ * expires); `release` returns an amount for which nothing was signed. `settleActual` lowers
+ * a signed payment to what the chain shows was taken (an `upto` payment signs a maximum and
+ * the server takes less), giving the difference back to every total it counts in.
  */
 export interface BudgetStore {
   reserve(request: ReserveRequest): Promise<Reservation>;
   recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void>;
   commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void>;
   release(reservation: Reservation): Promise<void>;
+  /**
+   * From now on the signed payment counts `usdMicros` (what was taken, rounded up), never more
+   * than it counted before: a larger amount, a repeat, or a reservation not signed (or no
+   * longer counted) changes nothing. Atomic across processes; the ledger records it.
+   */
+  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void>;
   usage(query: UsageQuery): Promise<Usage>;
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
   close(): Promise<void>;

@@ -359,6 +359,55 @@ export function describeBudgetStoreContract(name: string, fresh: () => Promise<B
       await Promise.all([store.close(), other.close()]);
     });
 
+    it("settleActual counts a signed upto payment at the amount taken and gives the rest back, once, in every total, also after a reopen", async () => {
+      let now = T0;
+      const backing = await fresh();
+      const store = await backing.open(() => now);
+      const other = await backing.open(() => now);
+      const upto = await store.reserve(request(50_000n, { agent: "alice" }));
+      await store.recordSigned(upto, signature);
+      const full = request(1n, { sessionId: "s2" });
+      await expectRefusal(other.reserve(full), full, { day: 50_000n });
+      now += MINUTE;
+      await store.settleActual(upto, 12_345n);
+      const counted = { session: 12_345n, day: 12_345n, agentDay: 12_345n, hostsDay: [{ pattern: "*.test", spent: 12_345n }] };
+      const query = { sessionId: "s1", hostPatterns: ["*.test"], agent: "alice" };
+      expect(await store.usage(query)).toEqual(counted);
+      expect(await other.usage(query)).toEqual(counted);
+      // Again, or with more than is counted now: nothing changes (a store only ever lowers a signed amount).
+      await other.settleActual(upto, 12_345n);
+      await store.settleActual(upto, 40_000n);
+      expect(await store.usage(query)).toEqual(counted);
+      const [entry] = await store.history({ limit: 1, sinceMs: 0, host: undefined });
+      expect(entry).toMatchObject({ id: upto.id, usdMicros: 12_345n, status: "signed" });
+      // The rest is free again for anyone, exactly: 50 000 - 12 345 fits, a micro more does not.
+      const rest = await other.reserve(request(37_655n, { sessionId: "s2" }));
+      const over = request(1n, { sessionId: "s3" });
+      await expectRefusal(store.reserve(over), over, { day: 50_000n });
+      await other.release(rest);
+      // Nothing taken: it counts 0, and ages out of the day 24 h after its signing as any payment.
+      const zero = await store.reserve(request(20_000n));
+      await store.recordSigned(zero, signature);
+      await store.settleActual(zero, 0n);
+      expect((await store.usage(query)).day).toBe(12_345n);
+      await Promise.all([store.close(), other.close()]);
+      const reopened = await backing.open(() => now);
+      expect(await reopened.usage(query)).toEqual(counted);
+      now = T0 + DAY;
+      expect((await reopened.usage(query)).day).toBe(0n);
+      await reopened.close();
+    });
+
+    it("settleActual never lowers a reservation that was not signed (it only follows a verified settlement)", async () => {
+      const store = await (await fresh()).open();
+      const held = await store.reserve(request(30_000n));
+      await store.settleActual(held, 1_000n);
+      expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(30_000n);
+      await store.release(held);
+      expect((await store.usage({ sessionId: "s1", hostPatterns: [] })).day).toBe(0n);
+      await store.close();
+    });
+
     it("never reserves past the daily cap when many store instances reserve at once", async () => {
       const backing = await fresh();
       const stores = await Promise.all(Array.from({ length: 6 }, () => backing.open()));

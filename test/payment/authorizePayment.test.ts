@@ -36,6 +36,7 @@ async function runtimeWith(
     recordSigned: (...args) => recordSigned(store.recordSigned.bind(store), ...args),
     commit: (reservation, outcome) => store.commit(reservation, outcome),
     release: (reservation) => store.release(reservation),
+    settleActual: (reservation, usdMicros) => store.settleActual(reservation, usdMicros),
     usage: (query) => store.usage(query),
     history: (query) => store.history(query),
     close: () => store.close(),
