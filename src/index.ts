@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import("./cli/doctor.js")).runDoctor,
   balance: async () => (await import("./cli/balance.js")).runBalance,
   receipts: async () => (await import("./cli/receipts.js")).runReceipts,
+  dashboard: async () => (await import("./cli/dashboard.js")).runDashboard,
   agent: async () => (await import("./cli/agent.js")).runAgent,
   ledger: async () => (await import("./cli/ledgerImport.js")).runLedgerImport,
 };

@@ -15,14 +15,17 @@ Usage:
   x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
   x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left
   x402-wallet-mcp receipts          list past payments from the ledger, with totals per day and per host
+  x402-wallet-mcp dashboard [--port P]
+                                    a live, read-only wallet page on 127.0.0.1; prints its URL (with a token) first
 
 Options:
-  --config PATH   JSON config file (or env X402_WALLET_CONFIG); server, doctor, balance, receipts
+  --config PATH   JSON config file (or env X402_WALLET_CONFIG); server, doctor, balance, receipts, dashboard
   --since ISO     receipts: only payments at or after this time (default: the last 30 days)
   --host H        receipts: only payments to this host, or to hosts matching "*.example.com"
   --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
   --json          receipts: print JSON, as the spending_history tool returns it
   --csv           receipts: print the same receipts as CSV (RFC 4180), one row per payment
+  --port P        dashboard: the 127.0.0.1 port to serve on (default: a free one)
   --http          serve: Streamable HTTP at /mcp instead of stdio
   --host H, --port P
                   serve --http: the address to listen on (default config http.listen)

@@ -16,6 +16,8 @@ export interface SpendingReport {
   totals: {
     byDay: { day: string; spent: string; payments: number }[];
     byHost: { host: string; spent: string; payments: number }[];
+    /** Per UTC day and host: what the wallet page stacks in its chart. */
+    byDayAndHost: { day: string; host: string; spent: string; payments: number }[];
   };
 }
 
@@ -31,11 +33,15 @@ export async function spendingReport(rt: Runtime, query: SpendingQuery): Promise
     since: since.toISOString(),
     receipts: entries.slice(0, query.limit).map((entry) => receiptOf(rt, entry)),
     totals: {
-      byDay: totalBy(entries, (e) => new Date(e.at).toISOString().slice(0, 10)).map(([day, t]) => ({ day, ...t })),
+      byDay: totalBy(entries, dayOf).map(([day, t]) => ({ day, ...t })),
       byHost: totalBy(entries, (e) => e.meta.host).map(([host, t]) => ({ host, ...t })),
+      // The day is 10 characters long: the host is what follows it and a space.
+      byDayAndHost: totalBy(entries, (e) => `${dayOf(e)} ${e.meta.host}`).map(([key, t]) => ({ day: key.slice(0, 10), host: key.slice(11), ...t })),
     },
   };
 }
+
+const dayOf = (entry: HistoryEntry): string => new Date(entry.at).toISOString().slice(0, 10);
 
 function totalBy(entries: HistoryEntry[], keyOf: (e: HistoryEntry) => string): [string, { spent: string; payments: number }][] {
   const totals = new Map<string, { micros: bigint; payments: number }>();

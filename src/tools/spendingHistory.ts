@@ -21,6 +21,7 @@ export const SpendingHistoryOutput = {
   totals: z.object({
     byDay: z.array(z.object({ day: z.string().describe("UTC date"), ...Total })),
     byHost: z.array(z.object({ host: z.string(), ...Total })),
+    byDayAndHost: z.array(z.object({ day: z.string().describe("UTC date"), host: z.string(), ...Total })),
   }),
   budget: BudgetOutput,
 };
