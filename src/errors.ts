@@ -23,6 +23,8 @@ export const ErrorCode = {
   APPROVAL_DENIED: "APPROVAL_DENIED",
   BUDGET_STORE_UNAVAILABLE: "BUDGET_STORE_UNAVAILABLE",
   LEDGER_IMPORT_CONFLICT: "LEDGER_IMPORT_CONFLICT",
+  /** The token's allowance for Permit2 does not cover the price: the owner runs `permit2 approve` once. */
+  PERMIT2_APPROVAL_REQUIRED: "PERMIT2_APPROVAL_REQUIRED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

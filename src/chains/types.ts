@@ -80,6 +80,18 @@ export interface PaymentScheme {
   /** Why this option cannot be paid by this scheme, or null when it can. `asset`: our record of its token, when known. */
   refusal(option: PaymentOption, asset: AssetInfo | undefined): string | null;
   prepare(input: SignPaymentInput): PreparedPayment;
+  /**
+   * A read of the chain the scheme needs to pass before anything is signed (Permit2: the
+   * token's allowance for Permit2). Throws a CodedError saying how to fix what it found;
+   * any other error means the read itself failed, which blocks nothing.
+   */
+  preflight?(reads: ChainReads, input: PreflightInput): Promise<void>;
+}
+
+export interface PreflightInput {
+  account: ChainSigner;
+  option: PaymentOption;
+  asset: AssetInfo;
 }
 
 /** A transfer the server says settled a payment, to be checked on the chain. */
@@ -106,6 +118,8 @@ export type Verification =
 export interface ChainReads {
   /** The on-chain balance of `owner` in `asset`, in atomic units. */
   readBalance(asset: AssetInfo, owner: string): Promise<bigint>;
+  /** How much of `owner`'s `asset` `spender` may move on its own (ERC-20 allowance), in atomic units. */
+  readAllowance(asset: AssetInfo, owner: string, spender: string): Promise<bigint>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
   verifySettlement(expected: ExpectedSettlement, timeoutMs: number): Promise<Verification>;
   /** The CAIP-2 id of the chain the network's RPC actually serves (doctor compares it with the configured one). */

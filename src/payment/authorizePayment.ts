@@ -1,7 +1,7 @@
 import type { Reservation } from "../budget/types.js";
 import { findNetwork } from "../chains/index.js";
 import type { ChainSigner, PreparedPayment, SignedPayment } from "../chains/types.js";
-import { CodedError, ErrorCode } from "../errors.js";
+import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import { requireApproval, type Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
@@ -26,8 +26,9 @@ export interface AuthorizeOptions {
 }
 
 /**
- * The only way to a signature: reserve under every cap, check funds, ask the person when
- * the amount calls for it, fix the terms of exactly the reserved option, then record them
+ * The only way to a signature: reserve under every cap, check funds and what the scheme
+ * needs on-chain (Permit2: the allowance), ask the person when the amount calls for it,
+ * fix the terms of exactly the reserved option, then record them
  * in the ledger while the key signs them; the signature is returned only once the record
  * is durable. Recording checks the caps again (others may have spent while the person was
  * asked): over one, the store gives the amount back and its refusal is thrown, and the
@@ -45,6 +46,8 @@ export async function authorizePayment(
   // The balance read (when no recent reading covers the price) runs while the reservation is taken.
   const funds = assertSufficientFunds(rt, account, chosen, url);
   funds.catch(() => undefined);
+  const schemeReads = schemePreflight(rt, account, chosen);
+  schemeReads.catch(() => undefined);
   const { approvalAbove } = rt;
   const asksPerson = approvalAbove !== null && chosen.usdMicros > approvalAbove;
   const reservation = await rt.budget.reserve({
@@ -58,6 +61,7 @@ export async function authorizePayment(
   let prepared: PreparedPayment;
   try {
     await funds;
+    await schemeReads;
     if (asksPerson) {
       await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(approvalAbove), options.signal);
     }
@@ -117,6 +121,17 @@ function approvalRequest(chosen: PayableOption, url: string) {
     network: findNetwork(chosen.option.network)?.displayName ?? chosen.option.network,
     description: chosen.option.description,
   };
+}
+
+/** The scheme's own chain read before signing (Permit2: the allowance); like the balance check, an RPC failure blocks nothing. */
+async function schemePreflight(rt: Runtime, account: ChainSigner, chosen: PayableOption): Promise<void> {
+  if (!chosen.scheme.preflight) return;
+  try {
+    await chosen.scheme.preflight(rt.chain, { account, option: chosen.option, asset: chosen.asset });
+  } catch (error) {
+    if (isCodedError(error)) throw error;
+    rt.logger.log("warning", `could not check ${chosen.scheme.label}'s preconditions on ${chosen.asset.network}: ${(error as Error).message.split("\n")[0]}`);
+  }
 }
 
 async function assertSufficientFunds(rt: Runtime, account: ChainSigner, chosen: PayableOption, url: string): Promise<void> {

@@ -4,6 +4,7 @@ import { evmAsset, KNOWN_ASSETS } from "./assets.js";
 import { KNOWN_NETWORKS } from "./networks.js";
 import { evmReads } from "./reads.js";
 import { exactEvmScheme } from "./schemes/exact-eip3009/index.js";
+import { exactPermit2Scheme } from "./schemes/exact-permit2/index.js";
 import { evmSigner } from "./signer.js";
 
 /** EVM networks (CAIP-2 namespace eip155): their tables, the wallet's secp256k1 key, viem reads and the schemes signed here. */
@@ -12,7 +13,7 @@ export const evmFamily: ChainFamily = {
   label: "EVM",
   networks: KNOWN_NETWORKS,
   assets: KNOWN_ASSETS,
-  schemes: [exactEvmScheme],
+  schemes: [exactEvmScheme, exactPermit2Scheme],
   signer: evmSigner,
   asset: evmAsset,
   canonicalAddress: (address) => (isAddress(address, { strict: false }) ? getAddress(address) : undefined),

@@ -1,4 +1,6 @@
+import { getAddress } from "viem/utils";
 import type { ChainReads, ExpectedSettlement, Verification } from "../types.js";
+import { readAllowance } from "./permit2/readAllowance.js";
 import { PublicClients } from "./publicClients.js";
 import { readTokenBalance } from "./readBalance.js";
 import { verifySettlementOnChain, type SettlementAuthorization } from "./verifySettlement.js";
@@ -10,6 +12,7 @@ export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: numbe
   const clients = new PublicClients({ ...rpc }, timeoutMs);
   return {
     readBalance: (asset, owner) => readTokenBalance(clients, asset, owner),
+    readAllowance: (asset, owner, spender) => readAllowance(clients.get(asset.network), asset.address, owner, getAddress(spender)),
     verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
     servedNetwork: async (network) => `eip155:${await clients.get(network).getChainId()}`,
     redactedRpcUrl: (network) => clients.redactedRpcUrl(network),
@@ -20,10 +23,11 @@ export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: numbe
 async function verifyEvmSettlement(clients: PublicClients, expected: ExpectedSettlement, timeoutMs: number): Promise<Verification> {
   const { transaction } = expected;
   if (!TX_HASH.test(transaction)) return { status: "mismatch", detail: `${JSON.stringify(transaction)} is not an EVM transaction hash` };
-  return verifySettlementOnChain(clients, { ...expected, transaction: transaction as `0x${string}`, authorization: eip3009Id(expected) }, timeoutMs);
+  return verifySettlementOnChain(clients, { ...expected, transaction: transaction as `0x${string}`, authorization: settlementId(expected) }, timeoutMs);
 }
 
-/** Only an EIP-3009 authorization can be found on-chain today; another kind proves nothing here. */
-function eip3009Id({ authorization }: ExpectedSettlement): SettlementAuthorization | undefined {
-  return authorization?.kind === "eip3009" ? { kind: "eip3009", nonce: authorization.nonce } : undefined;
+/** The authorization kinds the chain can vouch for (EIP-3009, Permit2); another kind proves nothing here. */
+function settlementId({ authorization }: ExpectedSettlement): SettlementAuthorization | undefined {
+  if (authorization?.kind === "eip3009" || authorization?.kind === "permit2") return { kind: authorization.kind, nonce: authorization.nonce };
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import type { Address, Hex, Log } from "viem";
 import { getAddress, parseEventLogs } from "viem/utils";
 import type { Verification } from "../types.js";
+import { decodeProxySettle } from "./permit2/decodeProxySettle.js";
 import type { PublicClients } from "./publicClients.js";
 
 /** The ERC-20 Transfer event (viem's erc20Abi lives in its root entry point, which start-up does not load). */
@@ -33,7 +34,10 @@ const authorizationUsedEventAbi = [
  * Transfer of the same terms is not enough: an earlier payment of the same price moved the
  * same amount between the same two addresses.
  */
-export type SettlementAuthorization = { kind: "eip3009"; nonce: string };
+export type SettlementAuthorization =
+  | { kind: "eip3009"; nonce: string }
+  /** A Permit2 signature transfer through one of x402's proxies (exact or upto): its nonce, as a decimal uint256. */
+  | { kind: "permit2"; nonce: string };
 
 export interface ExpectedTransfer {
   network: string;
@@ -92,7 +96,52 @@ export async function verifySettlementOnChain(
       detail: `transaction ${expected.transaction} transfers what was signed, but this payment has no authorization id to tell it from another payment of the same terms`,
     };
   }
+  if (expected.authorization.kind === "permit2") {
+    let tx;
+    try {
+      tx = await clients.get(expected.network).getTransaction({ hash: expected.transaction });
+    } catch (error) {
+      const message = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
+      return { status: "pending", detail: `could not read transaction ${expected.transaction} to find this payment's Permit2 nonce (${message})` };
+    }
+    return permit2NonceUsed(tx, expected, asset, from, to, expected.authorization.nonce);
+  }
   return eip3009AuthorizationUsed(receipt.logs, expected.transaction, asset, from, expected.authorization.nonce);
+}
+
+/**
+ * Permit2 emits no event per signature transfer, and the proxies' Settled() names nothing,
+ * so the proof is the call itself: a successful transaction straight to an x402 proxy whose
+ * settle call carries our owner and this payment's nonce. Permit2 checks the owner's
+ * signature over that nonce and spends it, so the call could only succeed by using this
+ * payment's authorization; another transaction (an earlier payment of the same price) has
+ * another nonce.
+ */
+function permit2NonceUsed(
+  tx: { to: Address | null; input: Hex },
+  expected: ExpectedTransfer,
+  asset: Address,
+  payer: Address,
+  payTo: Address,
+  nonce: string,
+): Verification {
+  const settled = decodeProxySettle(tx);
+  if (typeof settled === "string") {
+    return { status: "unattributed", detail: `transaction ${expected.transaction} moves what was signed, but ${settled}, so nothing ties it to this payment's Permit2 nonce ${nonce}` };
+  }
+  if (settled.owner !== payer || settled.nonce !== BigInt(nonce)) {
+    return {
+      status: "mismatch",
+      detail: `transaction ${expected.transaction} settles Permit2 nonce ${settled.nonce} of ${settled.owner}, not this payment's (nonce ${nonce} of ${payer})`,
+    };
+  }
+  if (settled.token !== asset || settled.to !== payTo || settled.amount !== expected.amount) {
+    return {
+      status: "mismatch",
+      detail: `transaction ${expected.transaction} settles this payment's nonce for ${settled.amount} of ${settled.token} to ${settled.to}, not ${expected.amount} of ${asset} to ${payTo}`,
+    };
+  }
+  return { status: "verified" };
 }
 
 /**

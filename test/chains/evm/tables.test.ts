@@ -100,7 +100,7 @@ describe("paying on the networks of the table", () => {
     const required = parsePaymentRequired(v2Response([v2Requirement({ network: "eip155:4326", asset: megaUsd.address, amount: "10000000000000000" })]));
     const { payable, refused } = evaluateOptions(required, { networks: ["eip155:4326"], assets: assetTable([]), payees });
     expect(payable).toEqual([]);
-    expect(refused[0]?.reason).toBe("MegaUSD on MegaETH is paid only through Permit2, which this wallet does not sign yet (it never pays such a token with EIP-3009)");
+    expect(refused[0]?.reason).toBe("MegaUSD on MegaETH is paid only through Permit2, and this option does not say assetTransferMethod \"permit2\" (the wallet never pays such a token with EIP-3009)");
     const account = privateKeyToAccount(generatePrivateKey());
     expect(() => exactEvmScheme.prepare({ account, option: required.options[0]!, asset: megaUsd, required })).toThrow(/only through Permit2/);
   });

@@ -16,7 +16,8 @@ import { randomAuthorizationNonce, signTransferAuthorization, type TransferAutho
 export const exactEvmScheme: PaymentScheme = {
   label: "exact on EVM",
 
-  handles: (option) => option.scheme === "exact" && option.network.startsWith("eip155:"),
+  // An option that asks for Permit2 is the exact-permit2 scheme's.
+  handles: (option) => option.scheme === "exact" && option.network.startsWith("eip155:") && option.extra.assetTransferMethod !== "permit2",
 
   refusal(option, asset) {
     if (!isAddress(option.payTo, { strict: false })) return `payTo ${JSON.stringify(option.payTo)} is not an EVM address`;
@@ -80,7 +81,7 @@ export const exactEvmScheme: PaymentScheme = {
 /** A token is paid with EIP-3009 only when our own record says it implements it and holds its domain. */
 function eip3009Refusal(asset: EvmAssetInfo, networkName: string): string | null {
   if (asset.transferMethod !== "eip3009") {
-    return `${asset.symbol} on ${networkName} is paid only through Permit2, which this wallet does not sign yet (it never pays such a token with EIP-3009)`;
+    return `${asset.symbol} on ${networkName} is paid only through Permit2, and this option does not say assetTransferMethod "permit2" (the wallet never pays such a token with EIP-3009)`;
   }
   if (!asset.eip712) return `${asset.symbol} on ${networkName} has no EIP-712 name and version on record; add "eip712" to its "assets" entry`;
   return null;
