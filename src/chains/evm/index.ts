@@ -5,6 +5,7 @@ import { KNOWN_NETWORKS } from "./networks.js";
 import { evmReads } from "./reads.js";
 import { exactEvmScheme } from "./schemes/exact-eip3009/index.js";
 import { exactPermit2Scheme } from "./schemes/exact-permit2/index.js";
+import { uptoEvmScheme } from "./schemes/upto/index.js";
 import { evmSigner } from "./signer.js";
 
 /** EVM networks (CAIP-2 namespace eip155): their tables, the wallet's secp256k1 key, viem reads and the schemes signed here. */
@@ -13,7 +14,7 @@ export const evmFamily: ChainFamily = {
   label: "EVM",
   networks: KNOWN_NETWORKS,
   assets: KNOWN_ASSETS,
-  schemes: [exactEvmScheme, exactPermit2Scheme],
+  schemes: [exactEvmScheme, exactPermit2Scheme, uptoEvmScheme],
   signer: evmSigner,
   asset: evmAsset,
   canonicalAddress: (address) => (isAddress(address, { strict: false }) ? getAddress(address) : undefined),
