@@ -77,7 +77,7 @@ async function wouldRefuse(rt: Runtime, chosen: PayableOption, url: string): Pro
     if (balance !== undefined && balance < chosen.option.amount) {
       throw new CodedError(
         ErrorCode.INSUFFICIENT_FUNDS,
-        `the wallet holds ${formatDecimal(balance, chosen.asset.decimals)} ${chosen.asset.symbol}, less than the price`,
+        `the wallet holds ${formatDecimal(balance, chosen.asset.decimals)} ${chosen.asset.symbol}, less than the ${chosen.option.scheme === "upto" ? "maximum the server may take" : "price"}`,
       );
     }
     return null;

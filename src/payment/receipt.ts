@@ -12,9 +12,11 @@ export const ReceiptSchema = z.object({
   status: z
     .enum(["settled", "unconfirmed", "verified", "mismatch", "rejected"])
     .describe(
-      "settled: the server reported a transaction; verified: that transaction was read on-chain, moves exactly what was signed and uses this payment's own authorization (its nonce); mismatch: it does not (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
+      "settled: the server reported a transaction (or, for upto, that it took nothing: no transaction); verified: that transaction was read on-chain, moves exactly what was signed (upto: exactly the amount the server reports taking) and uses this payment's own authorization (its nonce); mismatch: it does not, or an upto server claims more than its maximum (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
     ),
-  amount: z.string().describe("Decimal amount in the asset's units (USD for USDC)"),
+  amount: z
+    .string()
+    .describe("Decimal amount in the asset's units (USD for USDC): what was signed; for upto, what the server reports taking (the maximum when it has not said)"),
   amountAtomic: z.string(),
   asset: z.string(),
   symbol: z.string(),
@@ -23,6 +25,10 @@ export const ReceiptSchema = z.object({
   payer: z.string(),
   transaction: z.string().nullable(),
   explorerUrl: z.string().nullable(),
+  maxAmount: z
+    .string()
+    .optional()
+    .describe("upto only: the maximum that was signed, decimal in the asset's units; the budget counts it until the chain shows what was taken. Absent for exact, where amount is what was signed"),
   scheme: z.string(),
   x402Version: z.union([z.literal(1), z.literal(2)]),
   resource: z.string(),
@@ -39,12 +45,16 @@ export function buildReceipt(args: {
   transaction: string | null;
   status: Receipt["status"];
   note?: string | undefined;
+  /** upto: what the server reports taking, when it said. */
+  taken?: bigint | undefined;
 }): Receipt {
   const { option, asset, transaction } = args;
+  const upto = option.scheme === "upto";
+  const amount = upto ? (args.taken ?? option.amount) : option.amount;
   return {
     status: args.status,
-    amount: formatDecimal(option.amount, asset.decimals),
-    amountAtomic: option.amount.toString(),
+    amount: formatDecimal(amount, asset.decimals),
+    amountAtomic: amount.toString(),
     asset: asset.address,
     symbol: asset.symbol,
     network: option.network,
@@ -52,6 +62,7 @@ export function buildReceipt(args: {
     payer: args.payer,
     transaction,
     explorerUrl: transaction ? explorerUrl(option.network, transaction) : null,
+    ...(upto ? { maxAmount: formatDecimal(option.amount, asset.decimals) } : {}),
     scheme: option.scheme,
     x402Version: option.x402Version,
     resource: option.resource ?? args.url,

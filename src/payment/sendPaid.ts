@@ -3,11 +3,11 @@ import { findNetwork } from "../chains/index.js";
 import type { SignedPayment } from "../chains/types.js";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest, HttpResponse } from "../http/types.js";
-import { formatDecimal } from "../money.js";
+import { assetToUsdMicros, formatDecimal } from "../money.js";
 import type { Runtime } from "../runtime.js";
-import { encodeJsonHeader, paymentHeaderName, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
+import { encodeJsonHeader, paymentHeaderName, PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
-import { parseSettlement } from "../x402/parseSettlement.js";
+import { parseSettlement, type Settlement } from "../x402/parseSettlement.js";
 import type { PayableOption } from "../x402/select.js";
 import { commitOutcome } from "./commitOutcome.js";
 import { buildReceipt, type Receipt } from "./receipt.js";
@@ -32,9 +32,9 @@ export async function sendPaid(
   reservation: Reservation,
   signal: AbortSignal | undefined,
 ): Promise<SendResult> {
-  const describe = `${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol}`;
-  const receiptFor = (transaction: string | null, status: Receipt["status"], note?: string) =>
-    buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note });
+  const describe = `${chosen.option.scheme === "upto" ? "up to " : ""}${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol}`;
+  const receiptFor: ReceiptFor = (transaction, status, note, taken) =>
+    buildReceipt({ option: chosen.option, asset: chosen.asset, payer: signed.payer, url: request.url, transaction, status, note, taken });
 
   if (signal?.aborted) {
     await commitOutcome(rt, reservation, { status: "unconfirmed", receipt: receiptFor(null, "unconfirmed", "cancelled before the paid request was sent; the signature never left this process") });
@@ -61,9 +61,9 @@ export async function sendPaid(
     );
   }
 
-  if (paid.status === 402) {
+  if (askedAgain(paid)) {
     rt.balances.forget(chosen.asset, signed.payer);
-    const reason = rejectionReason(paid);
+    const reason = rejectionReason(paid, chosen.option.x402Version);
     await commitOutcome(rt, reservation, { status: "rejected", reason, receipt: receiptFor(null, "rejected", `server's reason: ${reason}`) });
     rt.logger.log("warning", `payment of ${describe} for ${request.url} was rejected: ${reason}`);
     return {
@@ -78,7 +78,7 @@ export async function sendPaid(
     };
   }
 
-  const receipt = await settle(rt, paid, chosen, signed, receiptFor);
+  const receipt = await settle(rt, paid, chosen, signed, reservation, receiptFor);
   // The answer does not wait for the outcome to be written: the durable sign line already
   // counts the payment for good, and the outcome adds the receipt the agent is being handed.
   rt.defer(() => commitOutcome(rt, reservation, { status: receipt.status as "settled", receipt }));
@@ -89,19 +89,24 @@ export async function sendPaid(
   return { kind: "paid", response: paid, payment: receipt };
 }
 
+type ReceiptFor = (transaction: string | null, status: Receipt["status"], note?: string, taken?: bigint) => Receipt;
+
 /** The receipt after a paid answer: what the server reports, checked on-chain when enabled. */
 async function settle(
   rt: Runtime,
   paid: HttpResponse,
   chosen: PayableOption,
   signed: SignedPayment,
-  receiptFor: (transaction: string | null, status: Receipt["status"], note?: string) => Receipt,
+  reservation: Reservation,
+  receiptFor: ReceiptFor,
 ): Promise<Receipt> {
   const settlement = parseSettlement(chosen.option.x402Version, paid.header);
   if (settlement.kind !== "settled") {
     const note = settlement.kind === "missing" ? "the server sent no settlement header" : settlement.reason;
     return receiptFor(null, "unconfirmed", note);
   }
+  if (chosen.option.scheme === "upto") return settleUpto(rt, settlement, chosen, signed, reservation, receiptFor);
+  if (settlement.transaction === null) return receiptFor(null, "unconfirmed", "settlement header has no valid transaction hash");
   if (!rt.config.verifySettlement) return receiptFor(settlement.transaction, "settled");
   const verification = await rt.chain.verifySettlement(
     {
@@ -121,12 +126,62 @@ async function settle(
   return receiptFor(settlement.transaction, "settled", verification.detail);
 }
 
+/**
+ * An upto settlement: the server says what it took of the maximum signed. The budget counts
+ * the maximum until the chain shows exactly that transfer under this payment's own
+ * authorization; then it counts what was taken (rounded up to a micro-USD) and gives the
+ * rest back. Without that proof (check off, RPC down, nothing taken hence no transaction)
+ * the maximum stays counted for as long as any signed payment counts: the authorization
+ * could still be settled for up to it until its deadline.
+ */
+async function settleUpto(
+  rt: Runtime,
+  settlement: Extract<Settlement, { kind: "settled" }>,
+  chosen: PayableOption,
+  signed: SignedPayment,
+  reservation: Reservation,
+  receiptFor: ReceiptFor,
+): Promise<Receipt> {
+  const { option, asset } = chosen;
+  const { transaction, amount: taken } = settlement;
+  const units = (amount: bigint) => `${formatDecimal(amount, asset.decimals)} ${asset.symbol}`;
+  const until = new Date(signed.validBefore * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const maxCounted = `the maximum ${units(option.amount)} stays counted against the budget (the authorization can be settled for up to it until ${until})`;
+  if (taken === undefined) return receiptFor(transaction, "settled", `the server did not say how much it took; ${maxCounted}`);
+  if (taken > option.amount) {
+    return receiptFor(transaction, "mismatch", `the server reports taking ${units(taken)}, more than the maximum ${units(option.amount)} that was signed`, taken);
+  }
+  if (transaction === null) return receiptFor(null, "settled", `the server reports taking nothing, so there is no transaction to check; ${maxCounted}`, taken);
+  if (!rt.config.verifySettlement) return receiptFor(transaction, "settled", `not checked on-chain (verifySettlement is off); ${maxCounted}`, taken);
+  const verification = await rt.chain.verifySettlement(
+    { network: option.network, transaction, asset: asset.address, from: signed.payer, to: option.payTo, amount: taken, authorization: signed.authorization },
+    rt.config.verifyTimeoutMs,
+  );
+  const reported = `the server reports taking ${units(taken)} of the maximum ${units(option.amount)}`;
+  if (verification.status === "verified") {
+    await countActual(rt, reservation, assetToUsdMicros(taken, asset.decimals, asset.usdPerUnitMicros));
+    return receiptFor(transaction, "verified", undefined, taken);
+  }
+  if (verification.status === "mismatch") return receiptFor(transaction, "mismatch", `${reported}, but ${verification.detail}`, taken);
+  if (verification.status === "unknown") return receiptFor(transaction, "unconfirmed", `${verification.detail}; ${maxCounted}`, taken);
+  return receiptFor(transaction, "settled", `${verification.detail}; ${maxCounted}`, taken);
+}
+
+/** Counts what the chain showed was taken instead of the maximum; a failure leaves the maximum counted, never fails the call. */
+async function countActual(rt: Runtime, reservation: Reservation, usdMicros: bigint): Promise<void> {
+  try {
+    await rt.budget.settleActual(reservation, usdMicros);
+  } catch (error) {
+    rt.logger.log("error", `could not record the amount an upto payment took; its maximum stays counted: ${(error as Error).message}`);
+  }
+}
+
 /** Exactly what an authorization lets the payee take, and until when: for messages. */
 export function describeSigned(chosen: PayableOption, signed: SignedPayment): string {
   const { option, asset } = chosen;
   const network = findNetwork(option.network)?.displayName ?? option.network;
   const until = new Date(signed.validBefore * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  return `a payment of ${formatDecimal(option.amount, asset.decimals)} ${asset.symbol} to ${option.payTo} on ${network} (${option.network}), an authorization valid until ${until},`;
+  return `a payment of ${option.scheme === "upto" ? "up to " : ""}${formatDecimal(option.amount, asset.decimals)} ${asset.symbol} to ${option.payTo} on ${network} (${option.network}), an authorization valid until ${until},`;
 }
 
 /** Any payment header already on the request goes: only the one signed here is sent (an object may hold two spellings of one name). */
@@ -135,13 +190,25 @@ function withoutPaymentHeaders(headers: Record<string, string>): Record<string, 
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name.toLowerCase())));
 }
 
-function rejectionReason(response: HttpResponse): string {
+/**
+ * The server refused the payment it was sent: 402 again, or 412 with a PAYMENT-REQUIRED
+ * header (an exact-Permit2 server's `permit2_allowance_required`: the allowance it found does
+ * not cover the permit). Either way the signature was spent; nothing is signed again.
+ */
+function askedAgain(response: HttpResponse): boolean {
+  return response.status === 402 || (response.status === 412 && response.header(PAYMENT_REQUIRED_HEADER) !== undefined);
+}
+
+function rejectionReason(response: HttpResponse, x402Version: 1 | 2): string {
   try {
     const again = parsePaymentRequired({ url: response.url, header: response.header, bodyText: response.body.toString("utf8") });
     if (again.error) return again.error;
   } catch {
-    // A garbled second 402 still means "rejected"; fall back to the body.
+    // A garbled second 402 still means "rejected"; fall back to the settlement header, then the body.
   }
+  // A failed settlement (an upto server settling above its maximum) says why in its settlement header.
+  const settlement = parseSettlement(x402Version, response.header);
+  if (settlement.kind === "failed") return settlement.reason;
   const text = response.body.toString("utf8").trim().slice(0, 300);
   return text || "none given";
 }

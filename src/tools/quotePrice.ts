@@ -7,9 +7,12 @@ import { BudgetOutput, RequestInput } from "./schemas.js";
 import { toolError } from "./toolError.js";
 
 const QuotedOption = z.object({
-  amount: z.string().nullable().describe("Decimal amount in the asset's units; null for an unknown asset"),
+  amount: z
+    .string()
+    .nullable()
+    .describe("Decimal amount in the asset's units; null for an unknown asset. For scheme upto, the maximum: the server takes up to it, and every cap applies to it"),
   amountAtomic: z.string(),
-  usd: z.string().nullable(),
+  usd: z.string().nullable().describe("The amount in USD, rounded up (for upto, of the maximum)"),
   asset: z.string(),
   symbol: z.string().nullable(),
   network: z.string(),
@@ -38,7 +41,7 @@ export function registerQuotePrice(server: McpServer, rt: Runtime): void {
     {
       title: "What would this URL cost?",
       description:
-        "Ask a URL what it costs without paying: sends the request unpaid and, if it answers 402, lists every payment option (amount, asset, network, payee), which one paid_fetch would choose, and whether the owner's policy allows it now or the error code that would refuse it. Moves no money. Note that the request itself is sent (use it for reads).",
+        "Ask a URL what it costs without paying: sends the request unpaid and, if it answers 402, lists every payment option (amount, asset, network, payee), which one paid_fetch would choose, and whether the owner's policy allows it now or the error code that would refuse it. An upto option (a metered price) is shown as \"up to\" its maximum: the server takes at most that, and every cap applies to it. Moves no money. Note that the request itself is sent (use it for reads).",
       inputSchema: RequestInput,
       outputSchema: QuotePriceOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
@@ -59,8 +62,8 @@ function describe(quote: Quote): string {
   if (!quote.paymentRequired) return `${quote.url} asks for no payment (HTTP ${quote.status}); paid_fetch would fetch it for free.`;
   const lines = quote.options.map((o) =>
     o.payable
-      ? `- ${o.amount} ${o.symbol} (${o.usd} USD) on ${o.network} to ${o.payTo}, scheme ${o.scheme}, x402 v${o.x402Version}${o.chosen ? "  ← would be chosen" : ""}`
-      : `- ${o.amountAtomic} atomic units of ${o.asset} on ${o.network}: cannot be paid (${o.refusal?.code}: ${o.refusal?.reason})`,
+      ? `- ${o.scheme === "upto" ? "up to " : ""}${o.amount} ${o.symbol} (${o.scheme === "upto" ? "up to " : ""}${o.usd} USD) on ${o.network} to ${o.payTo}, scheme ${o.scheme}, x402 v${o.x402Version}${o.chosen ? "  ← would be chosen" : ""}`
+      : `- ${o.scheme === "upto" ? "up to " : ""}${o.amountAtomic} atomic units of ${o.asset} on ${o.network}: cannot be paid (${o.refusal?.code}: ${o.refusal?.reason})`,
   );
   const verdict = quote.allowed
     ? `paid_fetch would pay the chosen option now${quote.needsApproval ? ", after the person approves it" : ""}.`

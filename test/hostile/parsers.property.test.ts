@@ -96,7 +96,73 @@ describe("402 parsers under arbitrary input", () => {
       fc.property(fc.oneof(fc.string(), fc.jsonValue().map(b64)), fc.constantFrom(1 as const, 2 as const), (header, version) => {
         const settlement = parseSettlement(version, () => header);
         expect(["settled", "failed", "missing", "unreadable"]).toContain(settlement.kind);
-        if (settlement.kind === "settled") expect(settlement.transaction).toMatch(/^0x[0-9a-fA-F]{64}$/);
+        if (settlement.kind === "settled" && settlement.transaction !== null) expect(settlement.transaction).toMatch(/^0x[0-9a-fA-F]{64}$/);
+        if (settlement.kind === "settled" && settlement.transaction === null) expect(settlement.amount).toBe(0n);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a settlement's amount taken (upto) is a whole number of atomic units or the header is unreadable; no transaction only when it took nothing", () => {
+    const amountValue = fc.oneof(wildValue, fc.bigInt({ min: 0n, max: 2n ** 300n }).map(String), fc.constantFrom("0", "12345", "50000", "1e3", "0x10", " 5", "5.0"));
+    const settlementLike = fc.record(
+      {
+        success: fc.oneof(fc.constant(true), wildValue),
+        transaction: fc.oneof(fc.constantFrom("", `0x${"ab".repeat(32)}`), wildValue),
+        amount: amountValue,
+        settledAmount: amountValue,
+        network: wildValue,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(settlementLike, fc.constantFrom(1 as const, 2 as const), (value, version) => {
+        const settlement = parseSettlement(version, () => b64(value));
+        if (settlement.kind !== "settled") return;
+        const reported = [value.amount, value.settledAmount].filter((v) => v !== undefined);
+        if (reported.length === 0) expect(settlement.amount).toBeUndefined();
+        else for (const v of reported) expect(settlement.amount).toBe(BigInt(v as string));
+        if (settlement.transaction === null) {
+          expect(settlement.amount).toBe(0n);
+          expect([undefined, ""]).toContain(value.transaction);
+        } else {
+          expect(settlement.transaction).toBe(value.transaction);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("an upto option is chosen only with a facilitator address, a maximum above 0 and no other spender", () => {
+    const facilitator = fc.oneof(wildValue, fc.constantFrom("0x" + "2".repeat(40), "0x" + "0".repeat(40), "0x1234"));
+    const uptoLike = fc.record({
+      scheme: fc.constantFrom("upto", "exact"),
+      network: fc.constantFrom("eip155:84532", "base-sepolia"),
+      amount: fc.oneof(fc.constantFrom("0", "1", "50000", "-1"), wildValue),
+      asset: fc.constant(KNOWN_ASSETS.find((a) => a.network === "eip155:84532")!.address),
+      payTo: fc.constant("0x" + "1".repeat(40)),
+      maxTimeoutSeconds: fc.oneof(fc.constant(300), fc.integer()),
+      extra: fc.record(
+        { facilitatorAddress: facilitator, spender: fc.oneof(fc.constant("0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002"), wildValue), assetTransferMethod: fc.oneof(fc.constant("permit2"), wildValue) },
+        { requiredKeys: [] },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.array(uptoLike, { minLength: 1, maxLength: 4 }), (accepts) => {
+        try {
+          const required = parsePaymentRequired(response({ "payment-required": b64({ x402Version: 2, accepts }) }, ""));
+          const chosen = selectPaymentOption(required, policy, "http://hostile.test/");
+          if (chosen.option.scheme !== "upto") return;
+          const extra = chosen.option.extra;
+          expect(chosen.option.amount).toBeGreaterThan(0n);
+          expect(extra.facilitatorAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
+          expect(extra.facilitatorAddress).not.toMatch(/^0x0{40}$/);
+          if (extra.spender !== undefined) expect(String(extra.spender).toLowerCase()).toBe("0x4020a4f3b7b90cca423b9fabcc0ce57c6c240002");
+          if (extra.assetTransferMethod !== undefined) expect(extra.assetTransferMethod).toBe("permit2");
+        } catch (error) {
+          if (!(error instanceof CodedError)) throw error;
+          expect(["INVALID_PAYMENT_REQUIRED", "NO_ACCEPTABLE_PAYMENT_OPTION"]).toContain(error.code);
+        }
       }),
       { numRuns: 2000 },
     );
