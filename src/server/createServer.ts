@@ -8,6 +8,7 @@ import { registerSpendingHistory } from "../tools/spendingHistory.js";
 import { registerWalletBalance } from "../tools/walletBalance.js";
 import { VERSION } from "../version.js";
 import { elicitationApprover } from "./elicitApproval.js";
+import { registerWalletUi } from "./walletUiResource.js";
 
 const INSTRUCTIONS = [
   "This server pays for HTTP APIs that answer 402 Payment Required (x402), from a USDC wallet, within limits set by its owner.",
@@ -29,6 +30,7 @@ export function createServer(runtime: Runtime): McpServer {
   registerWalletBalance(server, rt);
   registerSpendingHistory(server, rt);
   registerDiscoverServices(server, rt);
+  registerWalletUi(server);
   return server;
 }
 

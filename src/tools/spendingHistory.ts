@@ -3,6 +3,7 @@ import { z } from "zod";
 import { spendingReport, type SpendingReport } from "../payment/spendingReport.js";
 import { ReceiptSchema } from "../payment/receipt.js";
 import type { Runtime } from "../runtime.js";
+import { WALLET_UI_TOOL_META } from "../ui/walletUi.js";
 import { budgetSummary } from "./budgetSummary.js";
 import { BudgetOutput } from "./schemas.js";
 import { toolError } from "./toolError.js";
@@ -36,6 +37,7 @@ export function registerSpendingHistory(server: McpServer, rt: Runtime): void {
       inputSchema: SpendingHistoryInput,
       outputSchema: SpendingHistoryOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
+      _meta: WALLET_UI_TOOL_META,
     },
     async (input) => {
       try {

@@ -5,6 +5,7 @@ import { findNetwork } from "../chains/index.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { formatDecimal } from "../money.js";
 import type { Runtime } from "../runtime.js";
+import { WALLET_UI_TOOL_META } from "../ui/walletUi.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
 import { budgetSummary } from "./budgetSummary.js";
 import { BudgetOutput } from "./schemas.js";
@@ -35,6 +36,7 @@ export function registerWalletBalance(server: McpServer, rt: Runtime): void {
         "Show the paying wallet's address, its USDC balance (or the network's default stablecoin) on each enabled network (read on-chain), and how much of the spending budget is left. Costs nothing.",
       outputSchema: WalletBalanceOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
+      _meta: WALLET_UI_TOOL_META,
     },
     async () => {
       try {

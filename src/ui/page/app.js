@@ -59,3 +59,11 @@ app
     state.historyError = `Could not reach the host: ${error.message ?? error}`;
     render(root, state);
   });
+
+// A sandboxed view cannot open a window itself: the host opens explorer links.
+root.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[href]");
+  if (!link) return;
+  event.preventDefault();
+  app.openLink({ url: link.href }).catch(() => undefined);
+});
