@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dashboard: async () => (await import("./cli/dashboard.js")).runDashboard,
   agent: async () => (await import("./cli/agent.js")).runAgent,
   ledger: async () => (await import("./cli/ledgerImport.js")).runLedgerImport,
+  permit2: async () => (await import("./cli/permit2.js")).runPermit2,
 };
 
 async function main(argv: string[]): Promise<number | undefined> {

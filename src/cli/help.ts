@@ -11,6 +11,8 @@ Usage:
                                     a bearer token for an HTTP agent (shown once) and its config entry
   x402-wallet-mcp ledger import --from file --to redis [--config PATH]
                                     copy the file ledger into the Redis store of the config (the daily total carries over)
+  x402-wallet-mcp permit2 approve --network eip155:… --token 0x… [--yes]
+                                    the one-time approval a token paid through Permit2 needs (a transaction; shows its gas cost)
   x402-wallet-mcp init              create a wallet key file (mode 0600) and print the client config to paste
   x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
   x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left
@@ -19,7 +21,7 @@ Usage:
                                     a live, read-only wallet page on 127.0.0.1; prints its URL (with a token) first
 
 Options:
-  --config PATH   JSON config file (or env X402_WALLET_CONFIG); server, doctor, balance, receipts, dashboard
+  --config PATH   JSON config file (or env X402_WALLET_CONFIG); server, doctor, balance, receipts, dashboard, permit2
   --since ISO     receipts: only payments at or after this time (default: the last 30 days)
   --host H        receipts: only payments to this host, or to hosts matching "*.example.com"
   --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
@@ -32,6 +34,9 @@ Options:
   --per-session, --per-day USD
                   agent add: that agent's own caps, on top of the wallet's
   --url URL       agent add: the server's MCP URL, for the printed client command
+  --network, --token
+                  permit2 approve: the network (CAIP-2) and the token's address
+  --yes           permit2 approve: send without asking (needed where there is no terminal)
   --help          show this help
   --version       print the version
 
