@@ -148,5 +148,6 @@ function summaryLine(status: number, payment: Receipt | null, cached: boolean, b
   if (payment.status === "mismatch") {
     return `WARNING: paid ${payment.amount} ${payment.symbol} to ${payment.payTo}, but the transaction the server reported does not match the payment on-chain: ${payment.note}.${http} ${left}`;
   }
-  return `Paid ${payment.amount} ${payment.symbol} to ${payment.payTo} on ${network} (${payment.network}); ${tx}.${http} ${left}`;
+  const upTo = payment.maxAmount === undefined ? "" : ` (of up to ${payment.maxAmount} signed)`;
+  return `Paid ${payment.amount} ${payment.symbol}${upTo} to ${payment.payTo} on ${network} (${payment.network}); ${tx}.${http} ${left}`;
 }

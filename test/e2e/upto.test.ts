@@ -68,6 +68,7 @@ describe("paid_fetch of an upto price", () => {
       asset: rig.usdc,
     });
     expect(out.payment.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(textOf(result)).toMatch(/Paid 0\.012345 USDC \(of up to 0\.05 signed\) to 0x[0-9a-fA-F]{40} on Base Sepolia .*verified on-chain/);
     const after = await balances();
     expect(before.payer - after.payer).toBe(12_345n);
     expect(after.payTo - before.payTo).toBe(12_345n);
