@@ -57,9 +57,11 @@ describe("selectPaymentOption", () => {
     expect(err.message).toMatch(/not a known token on eip155:84532/);
   });
 
-  it("refuses a payTo or asset that is not an address, and non-EIP-3009 transfer methods", () => {
+  it("refuses a payTo or asset that is not an address, and transfer methods it does not know; Permit2 goes to its own scheme", () => {
     expect(refusal(v2Response([v2Requirement({ payTo: "not-an-address" })])).message).toMatch(/payTo/);
-    expect(refusal(v2Response([v2Requirement({ extra: { assetTransferMethod: "permit2" } })])).message).toMatch(/permit2/);
+    expect(refusal(v2Response([v2Requirement({ extra: { assetTransferMethod: "eip7702" } })])).message).toMatch(/eip7702/);
+    const permit2 = selectPaymentOption(parsePaymentRequired(v2Response([v2Requirement({ extra: { assetTransferMethod: "permit2" } })])), policy, "u");
+    expect(permit2.scheme.label).toBe("exact through Permit2 on EVM");
   });
 
   it("applies payee rules, with PAYEE_NOT_ALLOWED when they alone refuse", () => {
