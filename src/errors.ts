@@ -25,6 +25,8 @@ export const ErrorCode = {
   LEDGER_IMPORT_CONFLICT: "LEDGER_IMPORT_CONFLICT",
   /** The token's allowance for Permit2 does not cover the price: the owner runs `permit2 approve` once. */
   PERMIT2_APPROVAL_REQUIRED: "PERMIT2_APPROVAL_REQUIRED",
+  /** The token's on-chain `decimals()` is not what the wallet's table (or the owner's `assets` entry) says: amounts would be mispriced. */
+  ASSET_DECIMALS_MISMATCH: "ASSET_DECIMALS_MISMATCH",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

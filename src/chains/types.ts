@@ -120,6 +120,8 @@ export interface ChainReads {
   readBalance(asset: AssetInfo, owner: string): Promise<bigint>;
   /** How much of `owner`'s `asset` `spender` may move on its own (ERC-20 allowance), in atomic units. */
   readAllowance(asset: AssetInfo, owner: string, spender: string): Promise<bigint>;
+  /** The token's own `decimals()` (SPL: the mint's), read once per token for the life of these reads. */
+  readDecimals(asset: AssetInfo): Promise<number>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
   verifySettlement(expected: ExpectedSettlement, timeoutMs: number): Promise<Verification>;
   /** The CAIP-2 id of the chain the network's RPC actually serves (doctor compares it with the configured one). */

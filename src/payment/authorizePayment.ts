@@ -7,6 +7,7 @@ import { requireApproval, type Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import type { PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
+import { assertTokenDecimals } from "./assertTokenDecimals.js";
 import { capsFor } from "./capsFor.js";
 import { commitOutcome } from "./commitOutcome.js";
 import { buildReceipt } from "./receipt.js";
@@ -48,6 +49,8 @@ export async function authorizePayment(
   funds.catch(() => undefined);
   const schemeReads = schemePreflight(rt, account, chosen);
   schemeReads.catch(() => undefined);
+  const decimals = assertTokenDecimals(rt, chosen.asset);
+  decimals.catch(() => undefined);
   const { approvalAbove } = rt;
   const asksPerson = approvalAbove !== null && chosen.usdMicros > approvalAbove;
   const reservation = await rt.budget.reserve({
@@ -62,6 +65,7 @@ export async function authorizePayment(
   try {
     await funds;
     await schemeReads;
+    await decimals;
     if (asksPerson) {
       await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(approvalAbove), options.signal);
     }

@@ -41,6 +41,8 @@ describe("a payment waiting for approval on the Redis store", () => {
     const rt = await createRuntime({ config, account, budget: await openStore(wallet), logger: { log() {} } });
     const other = await openStore(wallet);
     rt.balances.record(asset, account.address, 10n ** 12n);
+    // The token's decimals() as on record, without an RPC (there is no chain here).
+    rt.chain.readDecimals = async () => asset.decimals;
     try {
       const approve = async () => {
         await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 300));

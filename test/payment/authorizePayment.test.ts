@@ -46,6 +46,8 @@ async function runtimeWith(
   runtimes.push(rt);
   // A recent balance reading covers the price: no RPC.
   rt.balances.record(asset, account.address, 10n ** 12n);
+  // The token's decimals() as on record, without an RPC (there is no chain here).
+  rt.chain.readDecimals = async () => asset.decimals;
   return { rt, ledger };
 }
 

@@ -28,6 +28,8 @@ describe("sendPaid", () => {
       close: async () => undefined,
     };
     rt.balances.record(asset, account.address, 10n ** 12n);
+    // The token's decimals() as on record, without an RPC (there is no chain here).
+    rt.chain.readDecimals = async () => asset.decimals;
     try {
       const chosen = { option: required.options[0]!, asset, scheme: exactEvmScheme, usdMicros: 10_000n };
       const url = "http://api.test/paid";

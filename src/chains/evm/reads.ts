@@ -3,6 +3,7 @@ import type { ChainReads, ExpectedSettlement, Verification } from "../types.js";
 import { readAllowance } from "./permit2/readAllowance.js";
 import { PublicClients } from "./publicClients.js";
 import { readTokenBalance } from "./readBalance.js";
+import { TokenDecimals } from "./readDecimals.js";
 import { verifySettlementOnChain, type SettlementAuthorization } from "./verifySettlement.js";
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
@@ -10,9 +11,11 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 /** The EVM family's chain reads: one viem client per network, made on the first read. */
 export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads {
   const clients = new PublicClients({ ...rpc }, timeoutMs);
+  const decimals = new TokenDecimals(clients);
   return {
     readBalance: (asset, owner) => readTokenBalance(clients, asset, owner),
     readAllowance: (asset, owner, spender) => readAllowance(clients.get(asset.network), asset.address, owner, getAddress(spender)),
+    readDecimals: (asset) => decimals.read(asset),
     verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
     servedNetwork: async (network) => `eip155:${await clients.get(network).getChainId()}`,
     redactedRpcUrl: (network) => clients.redactedRpcUrl(network),
