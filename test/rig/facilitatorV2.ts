@@ -4,6 +4,7 @@ import type { SupportedResponse } from "@x402/core/types";
 import { toFacilitatorEvmSigner, type FacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
+import { EIP2612_GAS_SPONSORING } from "@x402/extensions";
 import { NETWORK_V2, type SignerClient } from "./chain.js";
 
 type ReadArgs = Parameters<FacilitatorEvmSigner["readContract"]>[0];
@@ -38,6 +39,8 @@ export function createFacilitatorV2(wallet: SignerClient): {
   registerExactEvmScheme(facilitator, { signer, networks: NETWORK_V2 });
   // Announces this signer as `facilitatorAddress`, the only sender the upto proxy accepts.
   facilitator.register(NETWORK_V2, new UptoEvmScheme(signer));
+  // Announced in /supported; the exact scheme settles a payload carrying it with settleWithPermit.
+  facilitator.registerExtension(EIP2612_GAS_SPONSORING);
 
   const client: FacilitatorClient = {
     verify: (payload, requirements) => facilitator.verify(payload, requirements),

@@ -32,6 +32,8 @@ export type V2PaymentOption = Omit<Exclude<RouteConfig["accepts"], unknown[]>, "
  */
 export interface V2RouteSpec extends Omit<RouteSpec, "price"> {
   payment: V2PaymentOption;
+  /** Extensions the route declares in its 402 (e.g. eip2612GasSponsoring), as RouteConfig takes them. */
+  extensions?: RouteConfig["extensions"];
 }
 
 export const DEFAULT_ROUTES: RouteSpec[] = [

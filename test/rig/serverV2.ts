@@ -50,6 +50,7 @@ export async function startServerV2(opts: {
       accepts: { ...route.payment, network: NETWORK_V2, payTo: opts.payTo },
       description: route.description ?? "",
       mimeType: route.mimeType ?? "application/json",
+      ...(route.extensions ? { extensions: route.extensions } : {}),
     };
   }
 

@@ -38,7 +38,7 @@ contract X402ExactPermit2Proxy is X402Permit2ProxyBase {
         Witness calldata witness,
         bytes calldata signature
     ) external nonReentrant {
-        _approvePermit2With2612(permit.permitted.token, owner, permit2612, permit.permitted.amount);
+        _permit2612Exact(permit.permitted.token, owner, permit2612, permit.permitted.amount);
         _settle(permit, owner, witness, signature);
         emit SettledWithPermit();
     }

@@ -86,6 +86,22 @@ abstract contract X402Permit2ProxyBase {
         IERC2612(token).permit(owner, address(PERMIT2), p.value, p.deadline, p.v, p.r, p.s);
     }
 
+    /// @notice The token refused the EIP-2612 permit; settlement still goes on, and succeeds only
+    ///         if Permit2 already holds the allowance (someone submitted the same permit first).
+    event EIP2612PermitFailedWithData(address indexed token, address indexed owner, bytes data);
+
+    /// @dev The exact proxy's gasless approval, as x402's audited proxy does it: the permit is for
+    ///      exactly the signed Permit2 amount (more would leave Permit2 a standing allowance the
+    ///      payer never used, less could only fail later), and a permit the token refuses does not
+    ///      revert, so a copy front-run from the mempool cannot block the payment it came with.
+    function _permit2612Exact(address token, address owner, EIP2612Permit calldata p, uint256 permitted) internal {
+        if (p.value != permitted) revert Permit2612AmountMismatch();
+        try IERC2612(token).permit(owner, address(PERMIT2), p.value, p.deadline, p.v, p.r, p.s) {}
+        catch (bytes memory data) {
+            emit EIP2612PermitFailedWithData(token, owner, data);
+        }
+    }
+
     function _pull(
         IPermit2SignatureTransfer.PermitTransferFrom calldata permit,
         address to,
