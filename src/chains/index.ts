@@ -57,6 +57,7 @@ export function openChainReads(networks: readonly string[], rpc: Readonly<Record
   return {
     readBalance: (asset, owner) => readsFor(asset.network).readBalance(asset, owner),
     readAllowance: (asset, owner, spender) => readsFor(asset.network).readAllowance(asset, owner, spender),
+    readEip2612: (asset, owner) => readsFor(asset.network).readEip2612(asset, owner),
     readDecimals: (asset) => readsFor(asset.network).readDecimals(asset),
     verifySettlement: (expected, timeoutMs) => readsFor(expected.network).verifySettlement(expected, timeoutMs),
     servedNetwork: (network) => readsFor(network).servedNetwork(network),

@@ -45,6 +45,8 @@ export interface SignPaymentInput {
   /** Our own record of the token: its EIP-712 domain is used, never the server's `extra`. */
   asset: AssetInfo;
   required: PaymentRequired;
+  /** What the scheme's own preflight returned (Permit2: the EIP-2612 nonce of a gasless approval); only that scheme reads it. */
+  preflight?: unknown;
 }
 
 /** What goes into the payment header (before base64), plus facts for the receipt. */
@@ -83,15 +85,18 @@ export interface PaymentScheme {
   /**
    * A read of the chain the scheme needs to pass before anything is signed (Permit2: the
    * token's allowance for Permit2). Throws a CodedError saying how to fix what it found;
-   * any other error means the read itself failed, which blocks nothing.
+   * any other error means the read itself failed, which blocks nothing. What it resolves to
+   * is handed to `prepare` as `preflight` (Permit2: the facts of a gasless approval).
    */
-  preflight?(reads: ChainReads, input: PreflightInput): Promise<void>;
+  preflight?(reads: ChainReads, input: PreflightInput): Promise<unknown>;
 }
 
 export interface PreflightInput {
   account: ChainSigner;
   option: PaymentOption;
   asset: AssetInfo;
+  /** The 402 the option came from: its `extensions` may offer another way to meet a precondition. */
+  required: PaymentRequired;
 }
 
 /** A transfer the server says settled a payment, to be checked on the chain. */
@@ -120,6 +125,8 @@ export interface ChainReads {
   readBalance(asset: AssetInfo, owner: string): Promise<bigint>;
   /** How much of `owner`'s `asset` `spender` may move on its own (ERC-20 allowance), in atomic units. */
   readAllowance(asset: AssetInfo, owner: string, spender: string): Promise<bigint>;
+  /** The token's EIP-2612 `nonces(owner)` and `DOMAIN_SEPARATOR()`; rejects when it has no EIP-2612. */
+  readEip2612(asset: AssetInfo, owner: string): Promise<{ nonce: bigint; domainSeparator: string }>;
   /** The token's own `decimals()` (SPL: the mint's), read once per token for the life of these reads. */
   readDecimals(asset: AssetInfo): Promise<number>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */

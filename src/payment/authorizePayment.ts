@@ -47,7 +47,7 @@ export async function authorizePayment(
   // The balance read (when no recent reading covers the price) runs while the reservation is taken.
   const funds = assertSufficientFunds(rt, account, chosen, url);
   funds.catch(() => undefined);
-  const schemeReads = schemePreflight(rt, account, chosen);
+  const schemeReads = schemePreflight(rt, account, chosen, required);
   schemeReads.catch(() => undefined);
   const decimals = assertTokenDecimals(rt, chosen.asset);
   decimals.catch(() => undefined);
@@ -64,7 +64,7 @@ export async function authorizePayment(
   let prepared: PreparedPayment;
   try {
     await funds;
-    await schemeReads;
+    const preflight = await schemeReads;
     await decimals;
     if (asksPerson) {
       await requireApproval(options.approve, approvalRequest(chosen, url), formatUsd(approvalAbove), options.signal);
@@ -73,7 +73,7 @@ export async function authorizePayment(
     if (options.signal?.aborted) {
       throw new CodedError(ErrorCode.HTTP_ERROR, `The request to ${url} was cancelled before payment; nothing was paid.`, { reason: "aborted" });
     }
-    prepared = prepare(account, chosen, required, url);
+    prepared = prepare(account, chosen, required, url, preflight);
   } catch (error) {
     await rt.budget.release(reservation);
     throw error;
@@ -93,9 +93,9 @@ export async function authorizePayment(
   return { reservation, signed: signing.value };
 }
 
-function prepare(account: ChainSigner, chosen: PayableOption, required: PaymentRequired, url: string): PreparedPayment {
+function prepare(account: ChainSigner, chosen: PayableOption, required: PaymentRequired, url: string, preflight: unknown): PreparedPayment {
   try {
-    return chosen.scheme.prepare({ account, option: chosen.option, asset: chosen.asset, required });
+    return chosen.scheme.prepare({ account, option: chosen.option, asset: chosen.asset, required, preflight });
   } catch (error) {
     throw new CodedError(ErrorCode.SIGNING_FAILED, `Could not prepare the payment for ${url}: ${(error as Error).message}. Nothing was paid.`);
   }
@@ -127,14 +127,18 @@ function approvalRequest(chosen: PayableOption, url: string) {
   };
 }
 
-/** The scheme's own chain read before signing (Permit2: the allowance); like the balance check, an RPC failure blocks nothing. */
-async function schemePreflight(rt: Runtime, account: ChainSigner, chosen: PayableOption): Promise<void> {
-  if (!chosen.scheme.preflight) return;
+/**
+ * The scheme's own chain read before signing (Permit2: the allowance), resolving to what the
+ * signature needs from it; like the balance check, an RPC failure blocks nothing.
+ */
+async function schemePreflight(rt: Runtime, account: ChainSigner, chosen: PayableOption, required: PaymentRequired): Promise<unknown> {
+  if (!chosen.scheme.preflight) return undefined;
   try {
-    await chosen.scheme.preflight(rt.chain, { account, option: chosen.option, asset: chosen.asset });
+    return await chosen.scheme.preflight(rt.chain, { account, option: chosen.option, asset: chosen.asset, required });
   } catch (error) {
     if (isCodedError(error)) throw error;
     rt.logger.log("warning", `could not check ${chosen.scheme.label}'s preconditions on ${chosen.asset.network}: ${(error as Error).message.split("\n")[0]}`);
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { getAddress } from "viem/utils";
 import type { ChainReads, ExpectedSettlement, Verification } from "../types.js";
 import { readAllowance } from "./permit2/readAllowance.js";
+import { readEip2612 } from "./permit2/readEip2612.js";
 import { PublicClients } from "./publicClients.js";
 import { readTokenBalance } from "./readBalance.js";
 import { TokenDecimals } from "./readDecimals.js";
@@ -15,6 +16,7 @@ export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: numbe
   return {
     readBalance: (asset, owner) => readTokenBalance(clients, asset, owner),
     readAllowance: (asset, owner, spender) => readAllowance(clients.get(asset.network), asset.address, owner, getAddress(spender)),
+    readEip2612: (asset, owner) => readEip2612(clients.get(asset.network), asset.address, owner),
     readDecimals: (asset) => decimals.read(asset),
     verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
     servedNetwork: async (network) => `eip155:${await clients.get(network).getChainId()}`,

@@ -1,12 +1,13 @@
 import { getAddress, isAddress } from "viem/utils";
-import { CodedError, ErrorCode } from "../../../../errors.js";
-import { formatDecimal } from "../../../../money.js";
 import { signingWindowSeconds } from "../../../signingWindow.js";
 import type { PaymentScheme, PreparedPayment, SignPaymentInput } from "../../../types.js";
 import { evmAssetFacts } from "../../assets.js";
 import { findEvmNetwork } from "../../networks.js";
-import { EXACT_WITNESS_FIELDS, PERMIT2_ADDRESS, X402_EXACT_PERMIT2_PROXY } from "../../permit2/constants.js";
+import { EXACT_WITNESS_FIELDS, X402_EXACT_PERMIT2_PROXY } from "../../permit2/constants.js";
+import { signEip2612Permit } from "../../permit2/eip2612Permit.js";
+import { GaslessApproval, planGaslessApproval, withSignedPermit } from "../../permit2/gaslessApproval.js";
 import { randomPermit2Nonce } from "../../permit2/nonce.js";
+import { permit2AllowanceShortfall, permit2ApprovalRequired } from "../../permit2/permit2Allowance.js";
 import { signPermitWitnessTransfer, type PermitWitnessTransferFrom } from "../../permit2/permitWitnessTransfer.js";
 import { asEvmSigner } from "../../signer.js";
 
@@ -15,7 +16,9 @@ import { asEvmSigner } from "../../signer.js";
  * `PermitWitnessTransferFrom` of exactly the reserved amount, for x402's exact proxy only,
  * whose witness sends it to the option's payTo, in the payload shape the official clients
  * send. The spender is our constant, the token our own record's, the receiver the payTo we
- * show: the server chooses none of them.
+ * show: the server chooses none of them. Without Permit2's allowance, when the 402 offers
+ * `eip2612GasSponsoring`, the token's EIP-2612 permit for Permit2 is signed with it: exactly
+ * the amount (x402's proxy refuses any other), until the same deadline.
  */
 export const exactPermit2Scheme: PaymentScheme = {
   label: "exact through Permit2 on EVM",
@@ -30,21 +33,17 @@ export const exactPermit2Scheme: PaymentScheme = {
     return null;
   },
 
-  async preflight(reads, { account, option, asset }) {
-    const allowance = await reads.readAllowance(asset, account.address, PERMIT2_ADDRESS);
-    if (allowance >= option.amount) return;
-    const network = findEvmNetwork(option.network)?.displayName ?? option.network;
-    const command = `x402-wallet-mcp permit2 approve --network ${option.network} --token ${asset.address}`;
-    throw new CodedError(
-      ErrorCode.PERMIT2_APPROVAL_REQUIRED,
-      `This server is paid in ${asset.symbol} on ${network} through Permit2, and the wallet ${account.address} has not approved Permit2 to move its ${asset.symbol} ` +
-        `(allowance ${formatDecimal(allowance, asset.decimals)}, price ${formatDecimal(option.amount, asset.decimals)}). ` +
-        `The wallet's owner approves it once, from a terminal (it sends a transaction and costs gas): ${command}. Nothing was signed or paid.`,
-      { command, network: option.network, token: asset.address, allowance: allowance.toString(), price: option.amount.toString() },
-    );
+  // Without Permit2's allowance, the gasless approval when the 402 offers it and the token
+  // takes it; else the refusal naming the approve command. Nothing is signed here.
+  async preflight(reads, input) {
+    const allowance = await permit2AllowanceShortfall(reads, input);
+    if (allowance === null) return undefined;
+    const gasless = await planGaslessApproval(reads, input);
+    if (gasless instanceof GaslessApproval) return gasless;
+    throw permit2ApprovalRequired(input, allowance, gasless ?? undefined);
   },
 
-  prepare({ account: signer, option, asset: tableAsset, required }: SignPaymentInput): PreparedPayment {
+  prepare({ account: signer, option, asset: tableAsset, required, preflight }: SignPaymentInput): PreparedPayment {
     const account = asEvmSigner(signer);
     const asset = evmAssetFacts(tableAsset);
     const network = findEvmNetwork(option.network);
@@ -61,12 +60,19 @@ export const exactPermit2Scheme: PaymentScheme = {
       deadline: BigInt(validBefore),
       witness: { to: getAddress(option.payTo), validAfter: 0n },
     };
+    // The EIP-2612 permit gives Permit2 exactly this payment's amount, no more, and lapses with the Permit2 deadline.
+    const gasless = preflight instanceof GaslessApproval ? preflight : undefined;
+    const approval = gasless?.permit(account.address, option.amount, BigInt(validBefore));
     return {
       payer: account.address,
       validBefore,
       nonce,
       async sign() {
-        const signature = await signPermitWitnessTransfer(account, network.chainId, EXACT_WITNESS_FIELDS, permit);
+        const [signature, approvalSignature] = await Promise.all([
+          signPermitWitnessTransfer(account, network.chainId, EXACT_WITNESS_FIELDS, permit),
+          gasless && approval ? signEip2612Permit(account, gasless.domain, approval) : undefined,
+        ]);
+        const extensions = approval && approvalSignature ? withSignedPermit(required.extensions, asset.address, approval, approvalSignature) : required.extensions;
         const permit2Authorization = {
           from: account.address,
           permitted: { token: permit.permitted.token, amount: permit.permitted.amount.toString() },
@@ -81,8 +87,8 @@ export const exactPermit2Scheme: PaymentScheme = {
             payload: { signature, permit2Authorization },
             ...(required.resource ? { resource: required.resource } : {}),
             accepted: option.wire,
-            // Echoed as the official client does when it signs no extension of its own.
-            ...(required.extensions ? { extensions: required.extensions } : {}),
+            // Echoed as the official client does, with the signed permit when there is one.
+            ...(extensions ? { extensions } : {}),
           },
           payer: account.address,
           validBefore,

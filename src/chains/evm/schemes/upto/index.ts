@@ -7,9 +7,9 @@ import { evmAssetFacts } from "../../assets.js";
 import { findEvmNetwork } from "../../networks.js";
 import { UPTO_WITNESS_FIELDS, X402_UPTO_PERMIT2_PROXY } from "../../permit2/constants.js";
 import { randomPermit2Nonce } from "../../permit2/nonce.js";
+import { requirePermit2Allowance } from "../../permit2/permit2Allowance.js";
 import { signPermitWitnessTransfer, type PermitWitnessTransferFrom } from "../../permit2/permitWitnessTransfer.js";
 import { asEvmSigner } from "../../signer.js";
-import { exactPermit2Scheme } from "../exact-permit2/index.js";
 
 type UptoWitness = { to: Address; facilitator: Address; validAfter: bigint };
 
@@ -29,7 +29,7 @@ export const uptoEvmScheme: PaymentScheme = {
   refusal: (option) => uptoRefusal(option),
 
   // The same one-time approval as exact through Permit2: Permit2 may move at least the maximum.
-  preflight: (reads, input) => exactPermit2Scheme.preflight!(reads, input),
+  preflight: (reads, input) => requirePermit2Allowance(reads, input),
 
   prepare({ account: signer, option, asset: tableAsset, required }: SignPaymentInput): PreparedPayment {
     const refused = uptoRefusal(option);
