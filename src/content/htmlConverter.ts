@@ -3,7 +3,7 @@ import type { HtmlMarkdown } from "./htmlToMarkdown.js";
 import type { ConversionReply, ConversionRequest } from "./htmlWorker.js";
 
 export type HtmlConverterLimits = {
-  /** From the call to the answer, waiting behind other pages included. */
+  /** From the call to the answer, waiting behind other pages included, the worker's start-up not. */
   deadlineMs: number;
   maxBytes: number;
   /** Start tags: the DOM, Readability and Turndown work per element. */
@@ -23,10 +23,15 @@ export type HtmlConversion =
   | { outcome: "skipped"; reason: string }
   | { outcome: "failed" };
 
-type Job = ConversionRequest & { timer: NodeJS.Timeout; resolve(conversion: HtmlConversion): void };
+type Job = ConversionRequest & { timer: NodeJS.Timeout | undefined; resolve(conversion: HtmlConversion): void };
 
 /** The worker's heap: ample for a page within the limits, and an out-of-memory ends the worker, not the server. */
 const WORKER_HEAP_MB = 512;
+/**
+ * How long a worker may take to load its modules. Not part of a page's deadline: on a busy
+ * machine the first start can take seconds, and that page should still be converted.
+ */
+const STARTUP_MS = 30_000;
 
 /**
  * Converts HTML to markdown on one long-lived worker thread, one page at a time, so that a
@@ -38,6 +43,8 @@ export class HtmlConverter {
   readonly #limits: HtmlConverterLimits;
   readonly #queue: Job[] = [];
   #worker: Worker | undefined;
+  /** The worker has loaded its modules; until then no deadline runs. */
+  #ready = false;
   #running: Job | undefined;
   #nextId = 1;
 
@@ -49,7 +56,8 @@ export class HtmlConverter {
     const tooLarge = this.#overLimit(html);
     if (tooLarge) return Promise.resolve({ outcome: "skipped", reason: tooLarge });
     return new Promise((resolve) => {
-      const job: Job = { id: this.#nextId++, html, url, resolve, timer: setTimeout(() => this.#expire(job), this.#limits.deadlineMs) };
+      const job: Job = { id: this.#nextId++, html, url, resolve, timer: undefined };
+      if (this.#worker && this.#ready) this.#startDeadline(job);
       this.#queue.push(job);
       this.#startNext();
     });
@@ -88,13 +96,27 @@ export class HtmlConverter {
     this.#worker.postMessage({ id: job.id, html: job.html, url: job.url } satisfies ConversionRequest);
   }
 
+  #startDeadline(job: Job): void {
+    job.timer ??= setTimeout(() => this.#expire(job), this.#limits.deadlineMs);
+  }
+
   #spawn(): Worker {
     const worker = startWorker();
+    this.#ready = false;
+    const startup = setTimeout(() => this.#failStart(worker), STARTUP_MS);
     worker.on("message", (reply: ConversionReply) => {
-      if (worker !== this.#worker || this.#running?.id !== reply.id) return;
+      if (worker !== this.#worker) return;
+      if ("ready" in reply) {
+        clearTimeout(startup);
+        this.#ready = true;
+        for (const job of [...(this.#running ? [this.#running] : []), ...this.#queue]) this.#startDeadline(job);
+        return;
+      }
+      if (this.#running?.id !== reply.id) return;
       this.#finish(this.#running, "converted" in reply ? { outcome: "converted", converted: reply.converted } : { outcome: "failed" });
     });
     const lost = () => {
+      clearTimeout(startup);
       if (worker !== this.#worker) return;
       this.#worker = undefined;
       if (this.#running) this.#finish(this.#running, { outcome: "failed" });
@@ -105,6 +127,16 @@ export class HtmlConverter {
     // After the listeners: adding a "message" listener refs the worker again.
     worker.unref();
     return worker;
+  }
+
+  /** A worker that never finished loading: every page waiting for it falls back to text. */
+  #failStart(worker: Worker): void {
+    if (worker !== this.#worker) return;
+    this.#worker = undefined;
+    void worker.terminate();
+    for (const job of [...(this.#running ? [this.#running] : []), ...this.#queue.splice(0)]) {
+      this.#finish(job, { outcome: "skipped", reason: `the converter did not start within ${STARTUP_MS / 1000} s` });
+    }
   }
 
   #expire(job: Job): void {

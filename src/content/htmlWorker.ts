@@ -3,7 +3,7 @@ import { parentPort } from "node:worker_threads";
 import { htmlToMarkdown, type HtmlMarkdown } from "./htmlToMarkdown.js";
 
 export type ConversionRequest = { id: number; html: string; url: string };
-export type ConversionReply = { id: number; converted: HtmlMarkdown } | { id: number; failed: true };
+export type ConversionReply = { id: number; converted: HtmlMarkdown } | { id: number; failed: true } | { ready: true };
 
 // This thread's stdout joins the server's, which is the MCP channel under stdio: what the libraries print goes to stderr.
 globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
@@ -22,3 +22,5 @@ parentPort?.on("message", ({ id, html, url }: ConversionRequest) => {
   }
   parentPort?.postMessage(reply);
 });
+// Its modules are loaded: from now on, a page's deadline measures converting, not starting up.
+parentPort?.postMessage({ ready: true } satisfies ConversionReply);

@@ -1,26 +1,10 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USDC_EIP712, startRig, type Rig, type RigWallet } from "../rig/index.js";
 import { startMcp, textOf, type McpSession } from "./mcpClient.js";
-
-/** Forwards to the rig's v2 server and keeps every payment header that reaches it. */
-async function signatureTap(target: string) {
-  const signatures: string[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === "string" && e[0] !== "host"));
-    if (headers["payment-signature"]) signatures.push(headers["payment-signature"]);
-    const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers });
-    const skip = ["content-encoding", "content-length", "transfer-encoding", "connection"];
-    res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => !skip.includes(k))));
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { signatures, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { signatureTap } from "./signatureTap.js";
 
 /**
  * The rig's USDC has 6 decimals. An owner's `assets` entry saying 18 would price its $0.01

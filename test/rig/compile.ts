@@ -56,6 +56,27 @@ export function compileContracts(): CompiledContracts {
 }
 
 /**
+ * TestUSDC's runtime bytecode with another EIP-712 name and version: the stand-in for another
+ * network's USDC, whose domain the official server puts into `extra`. They are constants in
+ * the source (anvil_setCode runs no constructor, so nothing could set them later).
+ */
+export function compileTestUsdcVariant(eip712: { name: string; version: string }): Hex {
+  for (const value of [eip712.name, eip712.version]) {
+    if (!/^[\x20-\x7e]+$/.test(value) || /["\\]/.test(value)) throw new Error(`test rig: ${JSON.stringify(value)} cannot be a plain Solidity string literal`);
+  }
+  const original = readFileSync(join(findContractsDir(), CONTRACTS.TestUSDC), "utf8");
+  const content = original
+    .replace(/string public constant name = "[^"]*";/, `string public constant name = "${eip712.name}";`)
+    .replace(/string public constant version = "[^"]*";/, `string public constant version = "${eip712.version}";`);
+  if (!content.includes(`name = "${eip712.name}";`) || !content.includes(`version = "${eip712.version}";`)) {
+    throw new Error(`test rig: ${CONTRACTS.TestUSDC} no longer declares its name and version as constants`);
+  }
+  const sources = { [CONTRACTS.TestUSDC]: { content } };
+  const solcVersion = (require("solc/package.json") as { version: string }).version;
+  return cachedBuild({ sources, solcVersion, SETTINGS }, isHex, () => pickBytecode(solcOutput(sources), CONTRACTS.TestUSDC, "TestUSDC"));
+}
+
+/**
  * The result of `build()`, cached as JSON under the OS temp dir by a hash of `keyMaterial`
  * (everything the result depends on). An entry that fails `isValid` is built again.
  */
@@ -96,6 +117,12 @@ function findContractsDir(): string {
 }
 
 function runSolc(sources: Record<string, { content: string }>): CompiledContracts {
+  const output = solcOutput(sources);
+  const names = Object.keys(CONTRACTS) as (keyof typeof CONTRACTS)[];
+  return Object.fromEntries(names.map((name) => [name, pickBytecode(output, CONTRACTS[name], name)])) as CompiledContracts;
+}
+
+function solcOutput(sources: Record<string, { content: string }>): SolcOutput {
   let solc: { compile(input: string): string };
   try {
     solc = require("solc") as typeof solc;
@@ -109,13 +136,13 @@ function runSolc(sources: Record<string, { content: string }>): CompiledContract
   if (errors.length > 0) {
     throw new Error(`test rig: solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
   }
-  const pick = (name: keyof typeof CONTRACTS): Hex => {
-    const object = output.contracts?.[CONTRACTS[name]]?.[name]?.evm.deployedBytecode.object;
-    if (!object) throw new Error(`test rig: solc produced no bytecode for ${CONTRACTS[name]}:${name}`);
-    return `0x${object}`;
-  };
-  const names = Object.keys(CONTRACTS) as (keyof typeof CONTRACTS)[];
-  return Object.fromEntries(names.map((name) => [name, pick(name)])) as CompiledContracts;
+  return output;
+}
+
+function pickBytecode(output: SolcOutput, file: string, name: string): Hex {
+  const object = output.contracts?.[file]?.[name]?.evm.deployedBytecode.object;
+  if (!object) throw new Error(`test rig: solc produced no bytecode for ${file}:${name}`);
+  return `0x${object}`;
 }
 
 function isHex(value: unknown): value is Hex {

@@ -1,6 +1,6 @@
 import { x402Facilitator } from "@x402/core/facilitator";
 import type { FacilitatorClient } from "@x402/core/server";
-import type { SupportedResponse } from "@x402/core/types";
+import type { Network, SupportedResponse } from "@x402/core/types";
 import { toFacilitatorEvmSigner, type FacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
@@ -17,7 +17,7 @@ type TypedDataArgs = Parameters<FacilitatorEvmSigner["verifyTypedData"]>[0];
  * exposed through the FacilitatorClient interface, so @x402/express never needs an HTTP facilitator
  * (and never falls back to its default https://x402.org/facilitator).
  */
-export function createFacilitatorV2(wallet: SignerClient): {
+export function createFacilitatorV2(wallet: SignerClient, network: Network = NETWORK_V2): {
   facilitator: x402Facilitator;
   client: FacilitatorClient;
 } {
@@ -36,9 +36,9 @@ export function createFacilitatorV2(wallet: SignerClient): {
   });
 
   const facilitator = new x402Facilitator();
-  registerExactEvmScheme(facilitator, { signer, networks: NETWORK_V2 });
+  registerExactEvmScheme(facilitator, { signer, networks: network });
   // Announces this signer as `facilitatorAddress`, the only sender the upto proxy accepts.
-  facilitator.register(NETWORK_V2, new UptoEvmScheme(signer));
+  facilitator.register(network, new UptoEvmScheme(signer));
   // Announced in /supported; the exact scheme settles a payload carrying it with settleWithPermit.
   facilitator.registerExtension(EIP2612_GAS_SPONSORING);
 

@@ -1,4 +1,5 @@
 import { paymentMiddlewareFromHTTPServer, x402HTTPResourceServer, x402ResourceServer } from "@x402/express";
+import type { Network } from "@x402/core/types";
 import type { FacilitatorClient, PaywallProvider, RoutesConfig } from "@x402/core/server";
 import { ExactEvmScheme } from "@x402/evm/exact/server";
 import { UptoEvmScheme } from "@x402/evm/upto/server";
@@ -20,7 +21,7 @@ const offlinePaywall: PaywallProvider = {
 
 /**
  * A merchant server as the official v2 docs build it: @x402/express + ExactEvmScheme on Base
- * Sepolia, and UptoEvmScheme for the `upto` routes among `v2Routes`.
+ * Sepolia (or `network`), and UptoEvmScheme for the `upto` routes among `v2Routes`.
  */
 export async function startServerV2(opts: {
   routes: RouteSpec[];
@@ -29,10 +30,13 @@ export async function startServerV2(opts: {
   payTo: Address;
   facilitator: FacilitatorClient;
   latency: Latency;
+  /** The network every route is paid on. Default: Base Sepolia ({@link NETWORK_V2}). */
+  network?: Network;
 }): Promise<Listening> {
+  const network = opts.network ?? NETWORK_V2;
   const resourceServer = new x402ResourceServer(opts.facilitator)
-    .register(NETWORK_V2, new ExactEvmScheme())
-    .register(NETWORK_V2, new UptoEvmScheme());
+    .register(network, new ExactEvmScheme())
+    .register(network, new UptoEvmScheme());
   const v2Routes = opts.v2Routes ?? [];
 
   const routesConfig: RoutesConfig = {};
@@ -40,14 +44,14 @@ export async function startServerV2(opts: {
     if (!route.price) continue;
     routesConfig[`${route.method} ${route.path}`] = {
       // A "$" price makes ExactEvmScheme pick the network's default asset: USDC at its real address.
-      accepts: { scheme: "exact", price: route.price, network: NETWORK_V2, payTo: opts.payTo },
+      accepts: { scheme: "exact", price: route.price, network, payTo: opts.payTo },
       description: route.description ?? "",
       mimeType: route.mimeType ?? "application/json",
     };
   }
   for (const route of v2Routes) {
     routesConfig[`${route.method} ${route.path}`] = {
-      accepts: { ...route.payment, network: NETWORK_V2, payTo: opts.payTo },
+      accepts: { ...route.payment, network, payTo: opts.payTo },
       description: route.description ?? "",
       mimeType: route.mimeType ?? "application/json",
       ...(route.extensions ? { extensions: route.extensions } : {}),
