@@ -6,8 +6,11 @@ import { chromium, type Browser, type Page } from "playwright-core";
 /** Debian's chromium; CHROMIUM_BIN overrides. playwright-core drives it and downloads nothing. */
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 
-/** Where the tests write the screenshots the README shows (committed). */
-export const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/screenshots");
+/**
+ * Where the tests write their screenshots: test-results/screenshots (gitignored) on every
+ * run; docs/screenshots, the committed ones the README shows, only with UPDATE_SCREENSHOTS=1.
+ */
+export const SCREENSHOTS = resolve(import.meta.dirname, "../..", process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "test-results/screenshots");
 
 const INSTALL = "apt-get install -y --no-install-recommends chromium";
 
