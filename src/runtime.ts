@@ -8,6 +8,7 @@ import { openChainReads } from "./chains/index.js";
 import { RecentBalances } from "./chains/recentBalances.js";
 import type { AssetInfo, ChainReads, ChainSigner } from "./chains/types.js";
 import { PayOnceCache } from "./content/payOnceCache.js";
+import { ApprovalDesk } from "./dashboard/approvalDesk.js";
 import type { Config } from "./config/schema.js";
 import { createHttpClient, type HttpClient } from "./http/createHttpClient.js";
 import type { HttpResponse } from "./http/types.js";
@@ -40,6 +41,8 @@ export interface Runtime {
   limitsFor(host: string): BudgetLimits;
   /** Payments above this many USD micros need the person's approval; null: never. */
   approvalAbove: bigint | null;
+  /** Approval links and their page, for clients that cannot ask the person themselves; one per process. */
+  approvals: ApprovalDesk;
   /** Paid responses kept so paging or re-reading them never pays again. */
   payOnce: PayOnceCache<CachedPayment>;
   /** Prices paid recently, for the opt-in fast path. */
@@ -107,6 +110,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     perCall: l.perCall === undefined ? undefined : parseUsd(l.perCall),
     perDay: l.perDay === undefined ? undefined : parseUsd(l.perDay),
   }));
+  const approvals = new ApprovalDesk(config.approval.linkSeconds);
   const http = createHttpClient({
     timeoutMs: config.http.timeoutMs,
     maxBodyBytes: config.http.maxBodyBytes,
@@ -114,6 +118,8 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     userAgent: config.http.userAgent ?? USER_AGENT,
     // Each hop of a redirect chain passes the same host rules as the first URL.
     assertUrlAllowed: (url) => assertHostAllowed(url, config.hosts),
+    // Even with hosts.allowPrivate, the agent never reaches the page where the person approves.
+    refusePeer: (address, port) => approvals.isApprovalPage(address, port),
   });
   const chain = openChainReads(config.networks, config.rpc, config.http.timeoutMs);
   const deferred = new Set<Promise<unknown>>();
@@ -130,6 +136,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     agent: null,
     limitsFor: (host) => ({ ...base, hosts: hostLimits.filter((l) => hostMatches(l.pattern, host)) }),
     approvalAbove: config.approval.above === undefined ? null : parseUsd(config.approval.above),
+    approvals,
     payOnce: new PayOnceCache({
       ttlMs: config.content.payOnceSeconds * 1000,
       maxEntries: 256,
@@ -144,6 +151,7 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
     },
     async close() {
       await Promise.allSettled([...deferred]);
+      await approvals.close();
       await http.close();
       await chain.close();
       await store.close();

@@ -78,6 +78,8 @@ export const ConfigSchema = z.strictObject({
       /** Payments above this many USD ask the person first (MCP elicitation); unset means never ask. */
       above: usdAmount.optional(),
       timeoutMs: z.int().min(1000).max(3_600_000).default(120_000),
+      /** How long an approval link (clients that cannot ask) stays usable, and an approval given there waits for the agent's retry. */
+      linkSeconds: z.int().min(5).max(86_400).default(600),
     })
     .prefault({}),
   /** Path of the append-only ledger (JSONL); default: the user's data directory. */

@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { digest, listen, send } from "./loopbackHttp.js";
 import type { DashboardState } from "./dashboardState.js";
 
 export interface DashboardPage {
@@ -75,24 +76,4 @@ export async function startDashboardServer({ port, page, state }: DashboardServe
       server.closeAllConnections();
     }),
   };
-}
-
-/** Equal-length digests, so the comparison takes the same time whatever was sent. */
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body), ...headers });
-  res.end(res.req.method === "HEAD" ? undefined : body);
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }

@@ -13,6 +13,11 @@ export interface HttpClientOptions {
   userAgent: string;
   /** Policy run on every URL before it is requested, redirects included; throws to refuse. */
   assertUrlAllowed: (url: URL) => void;
+  /**
+   * Run on every socket once connected, before a byte is sent: true refuses it. It sees the
+   * address actually reached, so no name, alias or rebinding gets past it.
+   */
+  refusePeer?: (address: string, port: number) => boolean;
 }
 
 export interface SendOptions {
@@ -48,7 +53,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     dispatcher ??= new undici.Agent({
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      connect: { timeout: options.timeoutMs, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) },
+      connect: peerCheckedConnector(undici, options),
     });
     const headers = { "user-agent": options.userAgent, ...request.headers };
     const response = await undici.request(url, {
@@ -98,6 +103,26 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       await dispatcher?.close();
     },
   };
+}
+
+function peerCheckedConnector(undici: Undici, options: HttpClientOptions): import("undici").buildConnector.connector {
+  const connect = undici.buildConnector({ timeout: options.timeoutMs, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) });
+  const refusePeer = options.refusePeer;
+  if (!refusePeer) return connect;
+  return (target, callback) =>
+    connect(target, (...args) => {
+      const [error, socket] = args;
+      if (error || !socket || !refusePeer(socket.remoteAddress ?? "", socket.remotePort ?? 0)) return callback(...args);
+      socket.destroy();
+      callback(
+        new CodedError(
+          ErrorCode.HOST_NOT_ALLOWED,
+          `${target.hostname}:${target.port} is the wallet's own approval page; nothing was requested. Only the person approves, in a browser: show them the approval link instead of opening it.`,
+          { host: target.hostname, port: target.port },
+        ),
+        null,
+      );
+    });
 }
 
 function isRedirect(status: number): boolean {

@@ -123,6 +123,8 @@ function approvalRequest(chosen: PayableOption, url: string) {
     usd: formatUsd(chosen.usdMicros),
     payTo: chosen.option.payTo,
     network: findNetwork(chosen.option.network)?.displayName ?? chosen.option.network,
+    networkId: chosen.option.network,
+    asset: chosen.asset.address,
     description: chosen.option.description,
   };
 }

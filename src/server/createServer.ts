@@ -7,7 +7,7 @@ import { registerQuotePrice } from "../tools/quotePrice.js";
 import { registerSpendingHistory } from "../tools/spendingHistory.js";
 import { registerWalletBalance } from "../tools/walletBalance.js";
 import { VERSION } from "../version.js";
-import { elicitationApprover } from "./elicitApproval.js";
+import { personApprover } from "./elicitApproval.js";
 import { registerWalletUi } from "./walletUiResource.js";
 
 const INSTRUCTIONS = [
@@ -15,6 +15,7 @@ const INSTRUCTIONS = [
   "Use paid_fetch for URLs that may cost money; it pays at most once per call and returns the content with a receipt. Paging a paid page (start_index) never pays again.",
   "When unsure what a URL costs, call quote_price first: it pays nothing. Pass max_payment to cap a single call. discover_services finds paid APIs.",
   "wallet_balance and spending_history show what is left and what was paid. Never retry a call refused for a budget, a policy or a rejected payment.",
+  "APPROVAL_REQUIRED with a link: show the person the link (only they can approve, in their browser), and once they say they approved, repeat the same call; it pays once.",
 ].join("\n");
 
 /** The MCP server with its tools; transport-agnostic (stdio today, Streamable HTTP later). */
@@ -25,7 +26,7 @@ export function createServer(runtime: Runtime): McpServer {
   );
   // Payments and refusals reach the client's log too, not only stderr.
   const rt: Runtime = { ...runtime, logger: teeToMcp(runtime.logger, server) };
-  registerPaidFetch(server, rt, elicitationApprover(server, rt.config.approval.timeoutMs));
+  registerPaidFetch(server, rt, personApprover(server, rt));
   registerQuotePrice(server, rt);
   registerWalletBalance(server, rt);
   registerSpendingHistory(server, rt);

@@ -7,7 +7,7 @@ import { renderBody } from "../content/renderBody.js";
 import { parseUsd } from "../money.js";
 import { fetchWithPayment, type PaidFetchOutcome } from "../payment/fetchWithPayment.js";
 import { ReceiptSchema, type Receipt } from "../payment/receipt.js";
-import type { Approver } from "../policy/approval.js";
+import type { CallApprover } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import { budgetSummary } from "./budgetSummary.js";
 import { deliverBinary } from "./deliverBinary.js";
@@ -46,7 +46,7 @@ export const PaidFetchOutput = {
   budget: BudgetOutput,
 };
 
-export function registerPaidFetch(server: McpServer, rt: Runtime, approve: Approver): void {
+export function registerPaidFetch(server: McpServer, rt: Runtime, approverFor: CallApprover): void {
   server.registerTool(
     "paid_fetch",
     {
@@ -56,7 +56,7 @@ export function registerPaidFetch(server: McpServer, rt: Runtime, approve: Appro
         "HTML comes back as markdown, JSON pretty-printed, images as images; long text is paged with max_length/start_index, and paging a paid page never pays again (pay once, read many). " +
         "At most one payment per call; free URLs are fetched without paying. Use max_payment to cap what this call may spend, and quote_price first when unsure what a URL costs. " +
         "Errors start with a code: PRICE_ABOVE_CALL_LIMIT, SESSION_BUDGET_EXCEEDED, DAILY_BUDGET_EXCEEDED, HOST_BUDGET_EXCEEDED, HOST_NOT_ALLOWED, PAYEE_NOT_ALLOWED (the owner's policy: do not retry), " +
-        "APPROVAL_REQUIRED / APPROVAL_DENIED (the person must approve payments this large), NO_ACCEPTABLE_PAYMENT_OPTION (no network/token this wallet pays), INVALID_PAYMENT_REQUIRED (broken server), " +
+        "APPROVAL_REQUIRED (the person must approve payments this large: show them the link in the message, then retry the same call once they approved), APPROVAL_DENIED (they declined or did not answer: do not retry), NO_ACCEPTABLE_PAYMENT_OPTION (no network/token this wallet pays), INVALID_PAYMENT_REQUIRED (broken server), " +
         "PAYMENT_REJECTED (paid once, server asked again: do not retry), INSUFFICIENT_FUNDS, NO_WALLET, HTTP_ERROR.",
       inputSchema: PaidFetchInput,
       outputSchema: PaidFetchOutput,
@@ -73,7 +73,7 @@ export function registerPaidFetch(server: McpServer, rt: Runtime, approve: Appro
             body: input.body,
             maxPayment: input.max_payment === undefined ? undefined : parseUsd(input.max_payment),
           },
-          { signal: extra.signal, approve, onProgress: progressReporter(extra) },
+          { signal: extra.signal, approve: approverFor({ method: input.method, body: input.body }), onProgress: progressReporter(extra) },
         );
         return await present(rt, outcome, input);
       } catch (error) {

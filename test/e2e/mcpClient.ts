@@ -43,6 +43,8 @@ export interface StartOptions {
   tapStdout?: string;
   /** Declares elicitation support and answers `elicitation/create` requests with this. */
   onElicit?: (request: ElicitRequest["params"]) => Promise<ElicitResult>;
+  /** The elicitation modes declared with `onElicit`; form only by default. */
+  elicitation?: { form?: Record<string, unknown>; url?: Record<string, unknown> };
 }
 
 export async function startMcp(options: StartOptions): Promise<McpSession> {
@@ -63,7 +65,7 @@ export async function startMcp(options: StartOptions): Promise<McpSession> {
   });
   const client = new Client(
     { name: "x402-e2e", version: "1.0.0" },
-    { capabilities: options.onElicit ? { elicitation: { form: {} } } : {} },
+    { capabilities: options.onElicit ? { elicitation: options.elicitation ?? { form: {} } } : {} },
   );
   const onElicit = options.onElicit;
   if (onElicit) client.setRequestHandler(ElicitRequestSchema, (request) => onElicit(request.params));

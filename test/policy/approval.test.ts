@@ -8,6 +8,8 @@ const request = (description: string | undefined): ApprovalRequest => ({
   usd: "0.50",
   payTo: "0x1111111111111111111111111111111111111111",
   network: "Base Sepolia",
+  networkId: "eip155:84532",
+  asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
   description,
 });
 
