@@ -8,6 +8,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ConfigInput } from "../src/config/schema.js";
 import type { Rig, RigWallet } from "../test/rig/index.js";
+import type { OfficialExtraAsset } from "./officialClient.js";
 
 /** The built server: `npm run bench` builds it first. */
 export const SERVER_ENTRY = resolve(import.meta.dirname, "../dist/index.js");
@@ -147,6 +148,7 @@ export function paidReceipt(result: CallToolResult): { status: string; amountAto
 export { officialFetch, officialPaidGet } from "./officialClient.js";
 
 export interface OfficialClientProcess {
+  pid: number;
   /** One paid GET; resolves to its duration in ms, measured inside the client's process. */
   paidGet(url: string): Promise<number>;
   close(): Promise<void>;
@@ -155,11 +157,14 @@ export interface OfficialClientProcess {
 /**
  * The official client in its own process. Its in-process use shares an event loop with the
  * rig's x402 server, so each request is answered without a process switch, which no agent
- * gets: an agent, like our MCP server, is a process of its own.
+ * gets: an agent, like our MCP server, is a process of its own. `permit2` wires it for the
+ * rig's Permit2 routes (see officialFetch).
  */
-export async function startOfficialClientProcess(wallet: RigWallet): Promise<OfficialClientProcess> {
+export async function startOfficialClientProcess(wallet: RigWallet, permit2?: OfficialExtraAsset): Promise<OfficialClientProcess> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", BENCH_OFFICIAL_KEY: wallet.privateKey };
+  if (permit2) env.BENCH_OFFICIAL_PERMIT2 = JSON.stringify(permit2);
   const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "officialClientWorker.ts")], {
-    env: { PATH: process.env.PATH ?? "", BENCH_OFFICIAL_KEY: wallet.privateKey },
+    env,
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -176,7 +181,9 @@ export async function startOfficialClientProcess(wallet: RigWallet): Promise<Off
   child.on("exit", (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`bench: the official client process exited (${code}): ${stderr.trim()}`));
   });
+  if (child.pid === undefined) throw new Error("bench: the official client process did not start");
   return {
+    pid: child.pid,
     paidGet: (url) =>
       new Promise<number>((resolve, reject) => {
         waiting.push({ resolve, reject });

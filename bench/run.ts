@@ -1,18 +1,19 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { startRig, type Rig } from "../test/rig/index.js";
 import { coldStart } from "./coldStart.js";
 import { fastPath } from "./fastPath.js";
-import { FLEET_SCENARIOS, extractFleetSection, fleetSection, withFleetSection } from "./fleetSection.js";
 import { fleetThroughput } from "./fleetThroughput.js";
 import { SERVER_ENTRY, beforeLabel } from "./harness.js";
 import { httpVsStdio } from "./httpVsStdio.js";
 import { ledgerScale } from "./ledgerScale.js";
 import { memory } from "./memory.js";
 import { paidCallOverhead } from "./paidCallOverhead.js";
+import { permit2Overhead } from "./permit2Overhead.js";
 import { redisReservations } from "./redisReservations.js";
+import { FLEET, SECTIONS, extractSection, sectionOf, sectionText, withSection, type Section } from "./sections.js";
 import { formatTable, type Row, type ScenarioResult } from "./stats.js";
 import { throughput } from "./throughput.js";
 
@@ -26,7 +27,8 @@ import { throughput } from "./throughput.js";
  * a run of all three and kept as it is by a run of the others; their sizes: BENCH_N
  * (httpVsStdio, at least 30), BENCH_REDIS_SECONDS (15) and BENCH_REDIS_INFLIGHT (4 per
  * process) for redisReservations, BENCH_SECONDS (fleetThroughput: 20 by default) and
- * BENCH_FLEET_AGENTS (16).
+ * BENCH_FLEET_AGENTS (16). permit2Overhead (issue 16, `npm run bench -- permit2Overhead`)
+ * has a section of its own too, written by a run of it; its size is BENCH_N.
  */
 const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   paidCallOverhead,
@@ -38,10 +40,12 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   httpVsStdio,
   redisReservations: () => redisReservations(),
   fleetThroughput,
+  permit2Overhead,
 };
 /** Names that stand for several scenarios on the command line. */
-const GROUPS: Record<string, readonly string[]> = { fleet: FLEET_SCENARIOS };
-const isFleet = (name: string) => (FLEET_SCENARIOS as readonly string[]).includes(name);
+const GROUPS: Record<string, readonly string[]> = { fleet: FLEET.scenarios };
+/** Scenarios that need the rig's Permit2 contracts and routes. */
+const NEEDS_PERMIT2: readonly string[] = ["permit2Overhead"];
 
 async function main(args: string[]): Promise<number> {
   const argv = args.flatMap((name) => GROUPS[name] ?? [name]);
@@ -56,24 +60,29 @@ async function main(args: string[]): Promise<number> {
   }
   const names = argv.length > 0 ? argv : Object.keys(SCENARIOS);
   const started = new Date();
+  const load = loadavg(); // the machine is shared: how busy it was is part of the result
   const revision = gitHead(); // at the start: the build measured is the tree as it was then
-  const rig = await startRig();
-  const rows: Row[] = [];
-  const notes: string[] = [];
-  const failures: string[] = [];
-  const fleet = { rows: [] as Row[], notes: [] as string[], failures: [] as string[] };
+  // Permit2 costs the rig a compile on its first start (cached after): only when a scenario pays through it.
+  const rig = await startRig({ permit2: names.some((name) => NEEDS_PERMIT2.includes(name)) });
+  // The main table, and one bucket per section of RESULTS.md of its own.
+  const buckets = new Map<Section | undefined, { rows: Row[]; notes: string[]; failures: string[] }>();
+  const bucket = (name: string) => {
+    const key = sectionOf(name);
+    if (!buckets.has(key)) buckets.set(key, { rows: [], notes: [], failures: [] });
+    return buckets.get(key)!;
+  };
   try {
     for (const name of names) {
       const t = Date.now();
       process.stderr.write(`bench: ${name}…\n`);
       try {
         const result = await SCENARIOS[name]!(rig);
-        (isFleet(name) ? fleet.rows : rows).push(...result.rows);
-        (isFleet(name) ? fleet.notes : notes).push(...result.notes);
+        bucket(name).rows.push(...result.rows);
+        bucket(name).notes.push(...result.notes);
         process.stderr.write(`${formatTable(result.rows)}\n`);
       } catch (error) {
         const message = `${name} failed: ${(error as Error).stack ?? String(error)}`;
-        (isFleet(name) ? fleet.failures : failures).push(message);
+        bucket(name).failures.push(message);
         process.stderr.write(`bench: ${message}\n`);
       }
       process.stderr.write(`bench: ${name} took ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
@@ -82,30 +91,34 @@ async function main(args: string[]): Promise<number> {
     await rig.stop();
   }
 
-  const table = formatTable([...rows, ...fleet.rows]);
-  process.stdout.write(`${table}\n`);
-  // A partial run prints its table but keeps the full run's RESULTS.md, unless asked; the
-  // fleet section is rewritten by a run of all the fleet scenarios.
+  const all = [...buckets.values()];
+  process.stdout.write(`${formatTable(all.flatMap((b) => b.rows))}\n`);
+  // A partial run prints its table but keeps the full run's RESULTS.md, unless asked; a
+  // section of its own is rewritten by a run of all its scenarios.
   const asked = process.env.BENCH_WRITE_RESULTS === "1";
-  const mainNames = names.filter((name) => !isFleet(name));
-  const fleetNames = names.filter(isFleet);
+  const mainNames = names.filter((name) => !sectionOf(name));
   const writeMain = mainNames.length > 0 && (argv.length === 0 || asked);
-  const writeFleet = fleetNames.length > 0 && (FLEET_SCENARIOS.every((name) => fleetNames.includes(name)) || asked);
-  if (writeMain || writeFleet) {
-    const path = resolve(import.meta.dirname, "RESULTS.md");
-    const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
-    const context = { started, revision, argv: args };
-    let text = writeMain ? resultsText({ ...context, names: mainNames, table: formatTable(rows), notes, failures }) : previous;
-    text = withFleetSection(text, writeFleet ? fleetSection({ machine: machineLines({ ...context, names: fleetNames }), ...fleet }) : extractFleetSection(previous));
-    writeFileSync(path, text);
+  const path = resolve(import.meta.dirname, "RESULTS.md");
+  const previous = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const context = { started, load, revision, argv: args };
+  const main = buckets.get(undefined) ?? { rows: [], notes: [], failures: [] };
+  let text = writeMain ? resultsText({ ...context, names: mainNames, table: formatTable(main.rows), ...main }) : previous;
+  let changed = writeMain;
+  for (const section of SECTIONS) {
+    const ran = names.filter((name) => section.scenarios.includes(name));
+    const write = ran.length > 0 && (section.scenarios.every((name) => ran.includes(name)) || asked);
+    if (ran.length > 0 && !write) process.stderr.write(`bench: not every scenario of "${section.heading}" ran; that section of bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n`);
+    const body = write ? sectionText(section, { machine: machineLines({ ...context, names: ran }), ...buckets.get(section)! }) : extractSection(previous, section.heading);
+    text = withSection(text, section.heading, body);
+    changed ||= write;
   }
+  if (changed) writeFileSync(path, text);
   if (!writeMain && mainNames.length > 0) process.stderr.write("bench: partial run; bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n");
-  if (!writeFleet && fleetNames.length > 0) process.stderr.write("bench: not every fleet scenario ran; the fleet section of bench/RESULTS.md left as it was (BENCH_WRITE_RESULTS=1 to overwrite)\n");
-  return failures.length + fleet.failures.length > 0 ? 1 : 0;
+  return all.reduce((sum, b) => sum + b.failures.length, 0) > 0 ? 1 : 0;
 }
 
 /** How a run was made: date, machine, revision, the command that repeats it, its scenarios. */
-function machineLines(r: { started: Date; revision: string; names: string[]; argv: string[] }): string[] {
+function machineLines(r: { started: Date; load: number[]; revision: string; names: string[]; argv: string[] }): string[] {
   const env = Object.keys(process.env)
     .filter((k) => k.startsWith("BENCH_") && k !== "BENCH_WRITE_RESULTS" && process.env[k])
     .sort()
@@ -115,14 +128,14 @@ function machineLines(r: { started: Date; revision: string; names: string[]; arg
   const cpu = cpus();
   return [
     `- date: ${r.started.toISOString()}`,
-    `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform} ${process.arch}`,
+    `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${process.platform} ${process.arch}; load average ${r.load.map((l) => l.toFixed(2)).join(", ")} (1, 5, 15 min) at the start`,
     `- Node ${process.version}; commit ${r.revision}`,
     `- reproduce: \`${command}\``,
     `- scenarios: ${r.names.join(", ")}`,
   ];
 }
 
-function resultsText(r: { started: Date; revision: string; names: string[]; argv: string[]; table: string; notes: string[]; failures: string[] }): string {
+function resultsText(r: { started: Date; load: number[]; revision: string; names: string[]; argv: string[]; table: string; notes: string[]; failures: string[] }): string {
   const machine = machineLines(r);
   return [
     "# Benchmarks",

@@ -1,0 +1,77 @@
+import { formatTable, type Row } from "./stats.js";
+
+/**
+ * A part of RESULTS.md of its own: rewritten by a run of all its scenarios, kept as it is by
+ * a run of others, so a scenario can be measured alone without erasing the other figures.
+ */
+export interface Section {
+  /** Its "## " heading, which is also how it is found again in RESULTS.md. */
+  heading: string;
+  scenarios: readonly string[];
+  /** What it measures and how to rerun it alone. */
+  intro: string;
+}
+
+export const FLEET: Section = {
+  heading: "## Fleet (issue 9)",
+  scenarios: ["httpVsStdio", "redisReservations", "fleetThroughput"],
+  intro:
+    "Streamable HTTP against stdio, reservations per second on one wallet's Redis budget, and paid calls per second of a fleet of 4 servers on one Redis. " +
+    "A run of the three fleet scenarios (`npm run bench -- fleet`) replaces this section only; a full run writes it with the rest.",
+};
+
+export const PERMIT2: Section = {
+  heading: "## Permit2 and upto (issue 16)",
+  scenarios: ["permit2Overhead"],
+  intro:
+    "A paid call of the rig's `exact` route paid through Permit2 (a plain 18-decimal ERC-20) and of its `upto` route (USDC, a $0.05 maximum signed, 0.012345 settled), " +
+    "through MCP against the official `@x402/fetch` client with `@x402/evm`'s exact and upto schemes paying the same routes in the same run. " +
+    "`npm run bench -- permit2Overhead` replaces this section only; a full run writes it with the rest.",
+};
+
+export const SECTIONS: readonly Section[] = [FLEET, PERMIT2];
+
+/** The section that `scenario` belongs to, or undefined for the main table. */
+export function sectionOf(scenario: string): Section | undefined {
+  return SECTIONS.find((s) => s.scenarios.includes(scenario));
+}
+
+/** A section's text: how it was run, its table, its notes and failures. */
+export function sectionText(section: Section, r: { machine: string[]; rows: Row[]; notes: string[]; failures: string[] }): string {
+  return [
+    section.heading,
+    "",
+    section.intro,
+    "",
+    ...r.machine,
+    "",
+    formatTable(r.rows),
+    "",
+    "### Notes",
+    "",
+    ...r.notes.map((n) => `- ${n}`),
+    ...(r.failures.length > 0 ? ["", "### Failures", "", ...r.failures.map((f) => "```\n" + f + "\n```")] : []),
+    "",
+  ].join("\n");
+}
+
+/** The section under `heading` in a RESULTS.md text (to the next "## " heading), or "" when it has none. */
+export function extractSection(text: string, heading: string): string {
+  const { start, end } = bounds(text, heading);
+  return start === -1 ? "" : text.slice(start, end);
+}
+
+/** `text` with its section under `heading` replaced by `section` (appended when it had none; removed when `section` is ""). */
+export function withSection(text: string, heading: string, section: string): string {
+  const { start, end } = bounds(text, heading);
+  const body = section === "" ? "" : section.endsWith("\n") ? section : `${section}\n`;
+  if (start === -1) return body === "" ? text : `${text.replace(/\n*$/, "\n\n")}${body}`;
+  return text.slice(0, start) + body + (end < text.length && body !== "" ? "\n" : "") + text.slice(end);
+}
+
+function bounds(text: string, heading: string): { start: number; end: number } {
+  const start = text.startsWith(`${heading}\n`) ? 0 : text.indexOf(`\n${heading}\n`) + 1;
+  if (start <= 0 && !text.startsWith(`${heading}\n`)) return { start: -1, end: -1 };
+  const next = text.indexOf("\n## ", start + heading.length);
+  return { start, end: next === -1 ? text.length : next + 1 };
+}
