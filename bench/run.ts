@@ -21,8 +21,9 @@ import { throughput } from "./throughput.js";
  * Runs the scenarios (all, or those named on argv) against one local rig, prints the table
  * and writes bench/RESULTS.md. Sizes: BENCH_N (paid calls per variant, default 60),
  * BENCH_SECONDS (throughput duration, default 30), BENCH_MEMORY_CALLS (default 1000),
- * BENCH_CPU_PROF=<dir> (profile the server of paidCallOverhead). RESULTS.md is written by a
- * run of every scenario (or with BENCH_WRITE_RESULTS=1). The fleet scenarios of issue 9
+ * BENCH_CPU_PROF=<dir> (profile the verifying server of paidCallOverhead and of
+ * permit2Overhead). RESULTS.md is written by a run of every scenario (or with
+ * BENCH_WRITE_RESULTS=1). The fleet scenarios of issue 9
  * (`npm run bench -- fleet` runs the three) have their own section of RESULTS.md, written by
  * a run of all three and kept as it is by a run of the others; their sizes: BENCH_N
  * (httpVsStdio, at least 30), BENCH_REDIS_SECONDS (15) and BENCH_REDIS_INFLIGHT (4 per
