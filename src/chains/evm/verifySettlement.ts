@@ -61,6 +61,8 @@ export async function verifySettlementOnChain(
   expected: ExpectedTransfer,
   timeoutMs: number,
 ): Promise<Verification> {
+  // The Permit2 proof needs the transaction's calldata as well: read beside the receipt, not after it.
+  const transaction = expected.authorization?.kind === "permit2" ? settledRead(clients.get(expected.network).getTransaction({ hash: expected.transaction })) : undefined;
   let receipt;
   try {
     receipt = await receiptWithin(clients, expected, timeoutMs);
@@ -97,14 +99,14 @@ export async function verifySettlementOnChain(
     };
   }
   if (expected.authorization.kind === "permit2") {
-    let tx;
-    try {
-      tx = await clients.get(expected.network).getTransaction({ hash: expected.transaction });
-    } catch (error) {
-      const message = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
+    // Read before the receipt was there, the transaction may have been pending: then it is read again.
+    let read = await transaction!;
+    if (!read.ok) read = await settledRead(clients.get(expected.network).getTransaction({ hash: expected.transaction }));
+    if (!read.ok) {
+      const message = ((read.error as { shortMessage?: string }).shortMessage ?? (read.error as Error).message).split("\n")[0];
       return { status: "pending", detail: `could not read transaction ${expected.transaction} to find this payment's Permit2 nonce (${message})` };
     }
-    return permit2NonceUsed(tx, expected, asset, from, to, expected.authorization.nonce);
+    return permit2NonceUsed(read.value, expected, asset, from, to, expected.authorization.nonce);
   }
   return eip3009AuthorizationUsed(receipt.logs, expected.transaction, asset, from, expected.authorization.nonce);
 }
@@ -164,6 +166,14 @@ function eip3009AuthorizationUsed(logs: Log[], transaction: Hex, asset: Address,
     status: "mismatch",
     detail: `transaction ${transaction} does not use this payment's authorization (nonce ${nonce} of ${payer} on ${asset}); it uses none of ${payer}'s authorizations on that token`,
   };
+}
+
+/** A read whose failure is a value, so that starting it early leaves no rejection unhandled. */
+function settledRead<T>(read: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return read.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /** A hash neither mined nor pending is a claim the chain cannot back; an RPC failure proves nothing. */
