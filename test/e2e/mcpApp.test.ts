@@ -35,7 +35,12 @@ describe("wallet_balance and spending_history as an MCP App", () => {
   let app: FrameLocator;
   const paid: Paid[] = [];
   const moduleTap = join(mkdtempSync(join(tmpdir(), "x402-app-")), "modules.txt");
-  const loaded = () => readFileSync(moduleTap, "utf8").split("\n").filter((u) => /walletAppPage|ext-apps|\/dist\/(ui|dashboard)\//.test(u)).map((u) => u.slice(u.indexOf("/dist/") + 1));
+  // The approval desk (the runtime's bookkeeping of approval links) is not the page: its page server loads on the first link.
+  const loaded = () =>
+    readFileSync(moduleTap, "utf8")
+      .split("\n")
+      .filter((u) => /walletAppPage|ext-apps|\/dist\/(ui|dashboard)\//.test(u) && !u.endsWith("/dist/dashboard/approvalDesk.js"))
+      .map((u) => u.slice(u.indexOf("/dist/") + 1));
 
   const hostCall = (name: string, args: Record<string, unknown> = {}) =>
     page.evaluate(([n, a]) => window.host.call(n as string, a as Record<string, unknown>), [name, args] as const);
