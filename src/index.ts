@@ -87,21 +87,25 @@ function parseServeArgs(args: string[]): ServeOptions | "help" {
  * Streamable HTTP until SIGINT/SIGTERM.
  */
 async function serve({ configPath, http }: ServeOptions): Promise<void> {
-  const [{ loadConfig }, { loadWallet }, { createRuntime }, { serveStdio }, { stderrLogger }] = await Promise.all([
+  const [{ loadConfig }, { loadWallet }, { loadSolanaWallet }, { createRuntime }, { serveStdio }, { stderrLogger }] = await Promise.all([
     import("./config/load.js"),
     import("./wallet/loadWallet.js"),
+    import("./wallet/loadSolanaWallet.js"),
     import("./runtime.js"),
     import("./server/stdio.js"),
     import("./log.js"),
   ]);
   const config = loadConfig({ configPath });
   const account = loadWallet();
-  if (!account) stderrLogger.log("warning", "no wallet key configured (X402_PRIVATE_KEY or X402_KEY_FILE); paid requests will be refused");
+  const solana = loadSolanaWallet();
+  if (!account && !solana) {
+    stderrLogger.log("warning", "no wallet key configured (X402_PRIVATE_KEY or X402_KEY_FILE; X402_SOLANA_PRIVATE_KEY or X402_SOLANA_KEY_FILE); paid requests will be refused");
+  }
   const [rt] = await Promise.all([
-    createRuntime({ config, account }),
+    createRuntime({ config, account, signers: { solana } }),
     account ? warnIfKeyInClientConfigs((message) => stderrLogger.log("warning", message)) : undefined,
   ]);
-  stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
+  stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}${solana ? `, Solana wallet ${solana.address}` : ""}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
   if (!http) return serveStdio(rt);
   const { serveHttp } = await import("./server/http.js");
   const handle = await serveHttp(rt, { host: http.host ?? config.http.listen.host, port: http.port ?? config.http.listen.port });

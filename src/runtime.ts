@@ -4,7 +4,7 @@ import envPaths from "env-paths";
 import { openBudgetStore } from "./budget/openBudgetStore.js";
 import type { BudgetLimits, BudgetStore } from "./budget/types.js";
 import { assetTable } from "./chains/assets.js";
-import { openChainReads } from "./chains/index.js";
+import { familyOf, openChainReads } from "./chains/index.js";
 import { RecentBalances } from "./chains/recentBalances.js";
 import type { AssetInfo, ChainReads, ChainSigner } from "./chains/types.js";
 import { PayOnceCache } from "./content/payOnceCache.js";
@@ -24,8 +24,10 @@ export const USER_AGENT = `x402-wallet-mcp/${VERSION}`;
 /** Everything a tool needs, built once per server: the config's parsed values and the clients. */
 export interface Runtime {
   config: Config;
-  /** The wallet's signer; null without a key. */
+  /** The wallet's EVM signer; null without an EVM key. */
   account: ChainSigner | null;
+  /** The wallet's signer on each chain family, by CAIP-2 namespace ("eip155", "solana"); a family without a key has none. */
+  signers: ReadonlyMap<string, ChainSigner>;
   assets: readonly AssetInfo[];
   http: HttpClient;
   /** Balances, settlement checks and RPC facts of the enabled networks, each through its chain family. */
@@ -88,7 +90,10 @@ export function sessionRuntime(rt: Runtime, agent: AgentConfig | null): Runtime 
 
 export interface RuntimeParts {
   config: Config;
+  /** The EVM key's signer. */
   account: ChainSigner | null;
+  /** Other families' signers by CAIP-2 namespace (`solana`). */
+  signers?: Readonly<Record<string, ChainSigner | null>>;
   budget?: BudgetStore;
   logger?: Logger;
 }
@@ -97,7 +102,13 @@ export function defaultLedgerPath(): string {
   return join(envPaths("x402-wallet-mcp", { suffix: "" }).data, "ledger.jsonl");
 }
 
-export async function createRuntime({ config, account, budget, logger = stderrLogger }: RuntimeParts): Promise<Runtime> {
+/** The signer that pays on `network`: its family's key, or null when the owner configured none for it. */
+export function signerFor(rt: Pick<Runtime, "signers">, network: string): ChainSigner | null {
+  const family = familyOf(network);
+  return (family && rt.signers.get(family.namespace)) ?? null;
+}
+
+export async function createRuntime({ config, account, signers = {}, budget, logger = stderrLogger }: RuntimeParts): Promise<Runtime> {
   const store =
     budget ?? (await openBudgetStore({ store: config.store, ledgerPath: config.ledger ?? defaultLedgerPath(), wallet: account?.address, logger }));
   const base = {
@@ -123,9 +134,12 @@ export async function createRuntime({ config, account, budget, logger = stderrLo
   });
   const chain = openChainReads(config.networks, config.rpc, config.http.timeoutMs);
   const deferred = new Set<Promise<unknown>>();
+  const bySigner = new Map<string, ChainSigner>(account ? [["eip155", account]] : []);
+  for (const [namespace, signer] of Object.entries(signers)) if (signer) bySigner.set(namespace, signer);
   return {
     config,
     account,
+    signers: bySigner,
     assets: assetTable(config.assets),
     http,
     chain,

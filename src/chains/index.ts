@@ -1,9 +1,10 @@
 import type { PaymentOption } from "../x402/types.js";
 import { evmFamily } from "./evm/index.js";
+import { solanaFamily } from "./solana/index.js";
 import type { ChainFamily, ChainReads, NetworkInfo, PaymentScheme } from "./types.js";
 
 /** Every chain family this wallet can pay on. Another family is one folder and one entry here. */
-export const CHAIN_FAMILIES: readonly ChainFamily[] = [evmFamily];
+export const CHAIN_FAMILIES: readonly ChainFamily[] = [evmFamily, solanaFamily];
 
 /** Every scheme this wallet can sign, across families. */
 export const SCHEMES: readonly PaymentScheme[] = CHAIN_FAMILIES.flatMap((f) => f.schemes);
@@ -34,6 +35,8 @@ export function toCaip2(wireNetwork: string): string {
 }
 
 export function explorerUrl(caip2: string, transaction: string): string | null {
+  const family = familyOf(caip2);
+  if (family?.explorerUrl) return family.explorerUrl(caip2, transaction);
   const prefix = findNetwork(caip2)?.explorerTxUrl;
   return prefix ? `${prefix}${transaction}` : null;
 }
@@ -59,9 +62,17 @@ export function openChainReads(networks: readonly string[], rpc: Readonly<Record
     readAllowance: (asset, owner, spender) => readsFor(asset.network).readAllowance(asset, owner, spender),
     readEip2612: (asset, owner) => readsFor(asset.network).readEip2612(asset, owner),
     readDecimals: (asset) => readsFor(asset.network).readDecimals(asset),
+    readLatestBlockhash: (network) => familyRead(readsFor(network).readLatestBlockhash, network)(network),
+    readAccountOwner: (network, address) => familyRead(readsFor(network).readAccountOwner, network)(network, address),
     verifySettlement: (expected, timeoutMs) => readsFor(expected.network).verifySettlement(expected, timeoutMs),
     servedNetwork: (network) => readsFor(network).servedNetwork(network),
     redactedRpcUrl: (network) => readsFor(network).redactedRpcUrl(network),
     close: async () => void (await Promise.all([...opened.values()].map((r) => r.close()))),
   };
+}
+
+/** A read only some families have (Solana's blockhash), bound to its reads, or a clear failure on another family. */
+function familyRead<F extends (...args: never[]) => unknown>(read: F | undefined, network: string): F {
+  if (!read) throw new Error(`network ${network}'s chain family has no such read`);
+  return read;
 }

@@ -129,6 +129,10 @@ export interface ChainReads {
   readEip2612(asset: AssetInfo, owner: string): Promise<{ nonce: bigint; domainSeparator: string }>;
   /** The token's own `decimals()` (SPL: the mint's), read once per token for the life of these reads. */
   readDecimals(asset: AssetInfo): Promise<number>;
+  /** Solana: the latest blockhash, and the last block height at which a transaction made with it can land. */
+  readLatestBlockhash?(network: string): Promise<{ blockhash: string; lastValidBlockHeight: bigint }>;
+  /** Solana: the program owning the account at `address`, or null when there is no account. */
+  readAccountOwner?(network: string, address: string): Promise<string | null>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
   verifySettlement(expected: ExpectedSettlement, timeoutMs: number): Promise<Verification>;
   /** The CAIP-2 id of the chain the network's RPC actually serves (doctor compares it with the configured one). */
@@ -169,6 +173,12 @@ export interface ChainFamily {
   asset(configured: ConfiguredAsset): AssetInfo;
   /** The address in the family's canonical form, or undefined when it is not one of its addresses. */
   canonicalAddress(address: string): string | undefined;
+  /** Whether `transaction` is written as this family's transaction ids are (EVM: a 0x hash; Solana: a base58 signature). */
+  isTransactionId(transaction: string): boolean;
+  /** The explorer page of a transaction, when the network's explorer needs more than a prefix. */
+  explorerUrl?(caip2: string, transaction: string): string | null;
+  /** How to configure this family's key, for the refusal of its options when none is. */
+  readonly keyHint: string;
   /** Its chain reads, through `rpc[network]` where the owner set one. */
   reads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads;
 }

@@ -11,7 +11,10 @@ const usdAmount = z
 
 const caip2Network = z
   .string()
-  .regex(/^eip155:\d{1,12}$/, 'a CAIP-2 EVM network id, such as "eip155:8453"');
+  .regex(
+    /^eip155:\d{1,12}$|^solana:[1-9A-HJ-NP-Za-km-z]{32}$/,
+    'a CAIP-2 network id: EVM such as "eip155:8453", or Solana "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" (devnet "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1")',
+  );
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "an http:// or https:// URL" });
 
@@ -20,6 +23,11 @@ const hostPattern = z
   .regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$|^\[?[0-9A-Fa-f:.]+\]?$/, 'a host name, "*.example.com", or an IP address');
 
 const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an EVM address (0x + 40 hex digits)");
+
+/** An SPL mint is checked against its network's family when the asset table is built. */
+const tokenAddress = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$|^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "an EVM token address (0x + 40 hex digits) or a Solana mint address (base58)");
 
 /** Caps are counted in USD, so a token priced at 0 would pass every one of them, whatever the amount. */
 const usdRate = z
@@ -64,7 +72,7 @@ export const ConfigSchema = z.strictObject({
     .array(
       z.strictObject({
         network: caip2Network,
-        address: evmAddress,
+        address: tokenAddress,
         symbol: z.string().min(1).max(16),
         decimals: z.int().min(0).max(36),
         usdPerUnit: usdRate,

@@ -1,10 +1,20 @@
 import { effectivePerCallLimit } from "../budget/caps.js";
-import type { Runtime } from "../runtime.js";
+import { familyOf } from "../chains/index.js";
+import { signerFor, type Runtime } from "../runtime.js";
 import type { PayableOption, SelectionPolicy } from "../x402/select.js";
 
 /** The owner's rules for which options may be paid at all. */
 export function selectionPolicy(rt: Runtime): SelectionPolicy {
-  return { networks: rt.config.networks, assets: rt.assets, payees: rt.config.payees };
+  return {
+    networks: rt.config.networks,
+    assets: rt.assets,
+    payees: rt.config.payees,
+    // Without any key, the price can still be quoted; paying is refused as NO_WALLET.
+    missingKey: (network) => {
+      const family = familyOf(network);
+      return family && rt.signers.size > 0 && !signerFor(rt, network) ? `no ${family.label} key is configured. ${family.keyHint}` : null;
+    },
+  };
 }
 
 /** Every cap that applies to paying `chosen` for `url`, and what the ledger records about it. */

@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponse } from "../http/types.js";
 import { formatDecimal } from "../money.js";
 import type { Approver } from "../policy/approval.js";
 import { assertHostAllowed } from "../policy/hosts.js";
-import type { Runtime } from "../runtime.js";
+import { signerFor, type Runtime } from "../runtime.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { selectPaymentOption, type PayableOption } from "../x402/select.js";
@@ -54,12 +54,13 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   if (cached) return { ...cached, cached: true };
   const progress = options.onProgress ?? (() => undefined);
 
-  const known = rt.config.fastPath && rt.account ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
+  const known = rt.config.fastPath && rt.signers.size > 0 ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
+  const knownSigner = known && signerFor(rt, known.chosen.option.network);
   let first: HttpResponse;
   let upFront: { chosen: PayableOption; refused: CodedError; signed: string } | undefined;
-  if (known) {
+  if (known && knownSigner) {
     progress(`paying ${request.url} up front at its known price`);
-    const fast = await payKnownPrice(rt, rt.account!, request, known, options);
+    const fast = await payKnownPrice(rt, knownSigner, request, known, options);
     if (fast.kind === "paid") return remember(rt, cacheKey, fast);
     rt.knownPrices.forget(owner, request.method, request.url);
     first = fast.response;
@@ -79,8 +80,10 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
     throw upFront?.refused ?? error;
   }
   if (upFront && stillOffered(required, upFront.chosen)) throw upFront.refused;
-  const account = requireWallet(rt, payUrl);
+  requireWallet(rt, payUrl);
   const chosen = selectPaymentOption(required, selectionPolicy(rt), payUrl);
+  // The selection refuses every option whose family has no key, so the chosen one has its signer.
+  const account = signerFor(rt, chosen.option.network)!;
   progress(`payment required: ${formatDecimal(chosen.option.amount, chosen.asset.decimals)} ${chosen.asset.symbol} on ${chosen.option.network}`);
   const authorization = await authorizePayment(rt, account, chosen, required, payUrl, {
     maxPayment: request.maxPayment,
@@ -149,7 +152,7 @@ function payOnceKey(owner: string | null, request: HttpRequest): string {
   return PayOnceCache.key(request.method, request.url, JSON.stringify([owner, request.body ?? null, headers]));
 }
 
-function requireWallet(rt: Runtime, url: string): ChainSigner {
-  if (rt.account) return rt.account;
+function requireWallet(rt: Runtime, url: string): void {
+  if (rt.signers.size > 0) return;
   throw new CodedError(ErrorCode.NO_WALLET, `${url} requires payment, but no wallet key is configured. ${NO_WALLET_HINT}`);
 }

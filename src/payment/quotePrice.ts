@@ -3,7 +3,7 @@ import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { HttpRequest } from "../http/types.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import { assertHostAllowed } from "../policy/hosts.js";
-import type { Runtime } from "../runtime.js";
+import { signerFor, type Runtime } from "../runtime.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { evaluateOptions, type PayableOption } from "../x402/select.js";
 import type { PaymentOption } from "../x402/types.js";
@@ -69,11 +69,12 @@ export async function quotePrice(rt: Runtime, request: HttpRequest, signal?: Abo
 
 async function wouldRefuse(rt: Runtime, chosen: PayableOption, url: string): Promise<Quote["refusal"]> {
   try {
-    if (!rt.account) throw new CodedError(ErrorCode.NO_WALLET, "no wallet key is configured");
+    const signer = signerFor(rt, chosen.option.network);
+    if (!signer) throw new CodedError(ErrorCode.NO_WALLET, "no wallet key is configured");
     const caps = capsFor(rt, chosen, url, undefined);
     const usage = await rt.budget.usage({ sessionId: rt.sessionId, hostPatterns: caps.limits.hosts.map((h) => h.pattern), agent: rt.agent?.name });
     assertWithinCaps({ usdMicros: chosen.usdMicros, limits: caps.limits, usage, url });
-    const balance = await rt.chain.readBalance(chosen.asset, rt.account.address).catch(() => undefined);
+    const balance = await rt.chain.readBalance(chosen.asset, signer.address).catch(() => undefined);
     if (balance !== undefined && balance < chosen.option.amount) {
       throw new CodedError(
         ErrorCode.INSUFFICIENT_FUNDS,

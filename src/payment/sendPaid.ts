@@ -100,7 +100,7 @@ async function settle(
   reservation: Reservation,
   receiptFor: ReceiptFor,
 ): Promise<Receipt> {
-  const settlement = parseSettlement(chosen.option.x402Version, paid.header);
+  const settlement = parseSettlement(chosen.option.x402Version, paid.header, chosen.option.network);
   if (settlement.kind !== "settled") {
     const note = settlement.kind === "missing" ? "the server sent no settlement header" : settlement.reason;
     return receiptFor(null, "unconfirmed", note);

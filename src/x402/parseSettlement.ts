@@ -1,3 +1,4 @@
+import { familyOf } from "../chains/index.js";
 import { decodeJsonHeader, PAYMENT_RESPONSE_HEADER, X_PAYMENT_RESPONSE_HEADER } from "./headers.js";
 import { SettlementResponseWire } from "./schemas.js";
 
@@ -20,9 +21,11 @@ const ATOMIC = /^\d{1,78}$/;
 
 /**
  * Reads the server's settlement report after a paid request. A missing or garbled header
- * never fails the call: the content was delivered, and the receipt says `unconfirmed`.
+ * never fails the call: the content was delivered, and the receipt says `unconfirmed`. The
+ * transaction is written as the paid network's family writes its ids (Solana: a base58
+ * signature); without `network`, as an EVM hash.
  */
-export function parseSettlement(x402Version: 1 | 2, header: (name: string) => string | undefined): Settlement {
+export function parseSettlement(x402Version: 1 | 2, header: (name: string) => string | undefined, network?: string): Settlement {
   const raw = header(x402Version === 2 ? PAYMENT_RESPONSE_HEADER : X_PAYMENT_RESPONSE_HEADER) ??
     header(x402Version === 2 ? X_PAYMENT_RESPONSE_HEADER : PAYMENT_RESPONSE_HEADER);
   if (raw === undefined) return { kind: "missing" };
@@ -39,7 +42,8 @@ export function parseSettlement(x402Version: 1 | 2, header: (name: string) => st
   const amount = settledAmount(s);
   if (typeof amount === "string") return { kind: "unreadable", reason: amount };
   const nothingTaken = amount === 0n && (s.transaction === undefined || s.transaction === "");
-  if (!nothingTaken && (!s.transaction || !TX_HASH.test(s.transaction))) {
+  const isTransactionId = (network === undefined ? undefined : familyOf(network)?.isTransactionId) ?? ((t: string) => TX_HASH.test(t));
+  if (!nothingTaken && (!s.transaction || !isTransactionId(s.transaction))) {
     return { kind: "unreadable", reason: "settlement header has no valid transaction hash" };
   }
   return { kind: "settled", transaction: nothingTaken ? null : s.transaction!, amount, network: s.network, payer: s.payer };

@@ -11,6 +11,8 @@ export interface SelectionPolicy {
   networks: readonly string[];
   assets: readonly AssetInfo[];
   payees: PayeeRules;
+  /** Why the wallet holds no key for this network's family (how to set one), or null when it does. */
+  missingKey?: (network: string) => string | null;
 }
 
 export interface PayableOption {
@@ -37,6 +39,8 @@ export function refusalOf(option: PaymentOption, policy: SelectionPolicy): Refus
   if (!policy.networks.includes(option.network)) {
     return cannot(`network ${option.network} is not enabled (enabled: ${policy.networks.join(", ")}; see the "networks" config key)`);
   }
+  const noKey = policy.missingKey?.(option.network);
+  if (noKey) return cannot(noKey);
   const asset = findAsset(policy.assets, option.network, option.asset);
   const schemeRefusal = scheme.refusal(option, asset);
   if (schemeRefusal) return cannot(schemeRefusal);

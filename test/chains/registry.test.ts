@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { assetTable, findAsset } from "../../src/chains/assets.js";
 import { evmFamily } from "../../src/chains/evm/index.js";
 import { exactEvmScheme } from "../../src/chains/evm/schemes/exact-eip3009/index.js";
+import { solanaFamily } from "../../src/chains/solana/index.js";
+import { exactSolanaScheme } from "../../src/chains/solana/schemes/exact/index.js";
 import { explorerUrl, familyOf, findNetwork, findScheme, toCaip2 } from "../../src/chains/index.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { v2Requirement, v2Response } from "../x402/helpers.js";
@@ -19,14 +21,16 @@ function sources(dir: string): string[] {
 describe("the chain family registry", () => {
   it("finds a network's family by its CAIP-2 namespace, and no family for one it does not know", () => {
     expect(familyOf("eip155:84532")).toBe(evmFamily);
-    expect(familyOf("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")).toBeUndefined();
+    expect(familyOf("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")).toBe(solanaFamily);
+    expect(familyOf("cosmos:cosmoshub-4")).toBeUndefined();
     expect(familyOf("unknown-v1:base-goerli")).toBeUndefined();
   });
 
-  it("asks the network's family for the scheme: exact on eip155 is EIP-3009, exact elsewhere is nobody's", () => {
+  it("asks the network's family for the scheme: exact on eip155 is EIP-3009, on solana exact/SVM, elsewhere nobody's", () => {
     const [evm] = parsePaymentRequired(v2Response([v2Requirement()])).options;
     expect(findScheme(evm!)).toBe(exactEvmScheme);
-    expect(findScheme({ ...evm!, network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" })).toBeUndefined();
+    expect(findScheme({ ...evm!, network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp" })).toBe(exactSolanaScheme);
+    expect(findScheme({ ...evm!, network: "cosmos:cosmoshub-4" })).toBeUndefined();
   });
 
   it("maps v1 names, display names and explorer links through the families' tables", () => {
@@ -35,6 +39,9 @@ describe("the chain family registry", () => {
     expect(findNetwork("eip155:8453")?.displayName).toBe("Base");
     expect(explorerUrl("eip155:8453", "0xabc")).toBe("https://basescan.org/tx/0xabc");
     expect(explorerUrl("solana:mainnet", "abc")).toBeNull();
+    expect(toCaip2("solana-devnet")).toBe("solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1");
+    expect(explorerUrl("solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "5sig")).toBe("https://explorer.solana.com/tx/5sig");
+    expect(explorerUrl("solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1", "5sig")).toBe("https://explorer.solana.com/tx/5sig?cluster=devnet");
   });
 
   it("compares token addresses in the family's canonical form; an address of no family matches nothing", () => {
@@ -56,5 +63,17 @@ describe("the seam", () => {
         .map((spec) => `${relative(src, file)} imports ${spec}`),
     );
     expect(offending).toEqual([]);
+  });
+});
+
+describe("the Solana family loads @solana/kit only with its first chain read", () => {
+  it("the modules that import kit are reached by dynamic import() alone", () => {
+    const files = sources("chains/solana");
+    const usesKit = files.filter((f) => /^import (?!type )[^;]*from "@solana/m.test(readFileSync(f, "utf8"))).map((f) => f.split("/").pop()!.replace(/\.ts$/, ".js"));
+    expect(usesKit.sort()).toEqual(["planTransfer.js", "rpcReads.js"]);
+    const staticImports = sources(".").flatMap((f) =>
+      [...readFileSync(f, "utf8").matchAll(/^import (?!type )[^;]*from "([^"]+)"/gm)].map((m) => m[1]!).filter((spec) => usesKit.some((k) => spec.endsWith(`/${k}`))),
+    );
+    expect(staticImports).toEqual([]);
   });
 });

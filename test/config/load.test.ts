@@ -36,7 +36,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ configPath: fileWith({ budgett: {} }), env: {} })).toThrow(/unknown key\(s\) "budgett"/);
     expect(() => loadConfig({ configPath: fileWith({ budget: { perCall: 0.1 } }), env: {} })).toThrow(/budget\.perCall/);
     expect(() => loadConfig({ env: { X402_MAX_PER_CALL: "ten cents" } })).toThrow(/budget\.perCall.*X402_MAX_PER_CALL/);
-    expect(() => loadConfig({ env: { X402_NETWORKS: "base" } })).toThrow(/networks\.0: a CAIP-2 EVM network id/);
+    expect(() => loadConfig({ env: { X402_NETWORKS: "base" } })).toThrow(/networks\.0: a CAIP-2 network id: EVM such as "eip155:8453", or Solana/);
     expect(() => loadConfig({ configPath: fileWith({ rpc: { "eip155:84532": "ftp://x" } }), env: {} })).toThrow(/rpc/);
   });
 

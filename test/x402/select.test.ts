@@ -44,7 +44,7 @@ describe("selectPaymentOption", () => {
 
   it("refuses an unknown network, scheme or asset with the reason for each", () => {
     expect(refusal(v2Response([v2Requirement({ network: "eip155:1" })])).message).toMatch(/eip155:1 is not enabled/);
-    expect(refusal(v2Response([v2Requirement({ network: "solana:mainnet" })])).message).toMatch(/scheme "exact" on solana:mainnet is not supported/);
+    expect(refusal(v2Response([v2Requirement({ network: "solana:mainnet" })])).message).toMatch(/network solana:mainnet is not enabled/);
     expect(refusal(v2Response([v2Requirement({ scheme: "stream" })])).message).toMatch(/scheme "stream"/);
     expect(refusal(v2Response([v2Requirement({ scheme: "upto" })])).message).toMatch(/upto .*facilitatorAddress is missing/);
     expect(refusal(v2Response([v2Requirement({ asset: "0x0000000000000000000000000000000000000bad" })])).message).toMatch(

@@ -1,4 +1,5 @@
 import { getAddress, isAddress } from "viem/utils";
+import { NO_WALLET_HINT } from "../../wallet/loadWallet.js";
 import type { ChainFamily } from "../types.js";
 import { evmAsset, KNOWN_ASSETS } from "./assets.js";
 import { KNOWN_NETWORKS } from "./networks.js";
@@ -18,5 +19,7 @@ export const evmFamily: ChainFamily = {
   signer: evmSigner,
   asset: evmAsset,
   canonicalAddress: (address) => (isAddress(address, { strict: false }) ? getAddress(address) : undefined),
+  isTransactionId: (transaction) => /^0x[0-9a-fA-F]{64}$/.test(transaction),
+  keyHint: NO_WALLET_HINT,
   reads: evmReads,
 };
