@@ -1,10 +1,10 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { findUsdc } from "../chains/assets.js";
-import { findNetwork } from "../chains/index.js";
+import { familyOf, findNetwork } from "../chains/index.js";
 import { CodedError, ErrorCode } from "../errors.js";
 import { formatDecimal } from "../money.js";
-import type { Runtime } from "../runtime.js";
+import { signerFor, type Runtime } from "../runtime.js";
 import { WALLET_UI_TOOL_META } from "../ui/walletUi.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
 import { budgetSummary } from "./budgetSummary.js";
@@ -13,6 +13,7 @@ import { toolError } from "./toolError.js";
 
 const NetworkBalance = z.object({
   network: z.string().describe("CAIP-2 network id"),
+  address: z.string().nullable().describe("The wallet's address on this network (its chain family's key); null without a key for it"),
   name: z.string(),
   symbol: z.string(),
   asset: z.string().nullable(),
@@ -22,7 +23,7 @@ const NetworkBalance = z.object({
 });
 
 export const WalletBalanceOutput = {
-  address: z.string(),
+  address: z.string().describe("The EVM address, else the first other family's (Solana) when only that key is set"),
   balances: z.array(NetworkBalance),
   budget: BudgetOutput,
 };
@@ -40,13 +41,14 @@ export function registerWalletBalance(server: McpServer, rt: Runtime): void {
     },
     async () => {
       try {
-        const account = rt.account;
+        const account = rt.account ?? [...rt.signers.values()][0];
         if (!account) throw new CodedError(ErrorCode.NO_WALLET, `No wallet key is configured. ${NO_WALLET_HINT}`);
-        const balances = await Promise.all(rt.config.networks.map((network) => balanceOn(rt, network, account.address)));
+        const balances = await Promise.all(rt.config.networks.map((network) => balanceOn(rt, network, signerFor(rt, network)?.address ?? null)));
         const budget = await budgetSummary(rt);
-        const lines = balances.map((b) =>
-          b.balance !== null ? `${b.name} (${b.network}): ${b.balance} ${b.symbol}` : `${b.name} (${b.network}): unavailable (${b.error})`,
-        );
+        const lines = balances.map((b) => {
+          const where = `${b.name} (${b.network})${b.address && b.address !== account.address ? `, ${b.address}` : ""}`;
+          return b.balance !== null ? `${where}: ${b.balance} ${b.symbol}` : `${where}: unavailable (${b.error})`;
+        });
         const text = [
           `Wallet ${account.address}`,
           ...lines,
@@ -60,19 +62,25 @@ export function registerWalletBalance(server: McpServer, rt: Runtime): void {
   );
 }
 
-async function balanceOn(rt: Runtime, network: string, owner: string): Promise<z.infer<typeof NetworkBalance>> {
+async function balanceOn(rt: Runtime, network: string, owner: string | null): Promise<z.infer<typeof NetworkBalance>> {
   const name = findNetwork(network)?.displayName ?? network;
   const usdc = findUsdc(rt.assets, network);
+  const address = owner;
   if (!usdc) {
-    return { network, name, symbol: "USDC", asset: null, balance: null, balanceAtomic: null, error: "no known USDC contract on this network" };
+    return { network, address, name, symbol: "USDC", asset: null, balance: null, balanceAtomic: null, error: "no known USDC contract on this network" };
+  }
+  if (owner === null) {
+    const hint = familyOf(network)?.keyHint ?? "";
+    return { network, address, name, symbol: usdc.symbol, asset: usdc.address, balance: null, balanceAtomic: null, error: `no key for this network's chain family. ${hint}` };
   }
   try {
     const atomic = await rt.chain.readBalance(usdc, owner);
-    return { network, name, symbol: usdc.symbol, asset: usdc.address, balance: formatDecimal(atomic, usdc.decimals), balanceAtomic: atomic.toString(), error: null };
+    return { network, address, name, symbol: usdc.symbol, asset: usdc.address, balance: formatDecimal(atomic, usdc.decimals), balanceAtomic: atomic.toString(), error: null };
   } catch (error) {
     const rpc = rt.chain.redactedRpcUrl(network);
     return {
       network,
+      address,
       name,
       symbol: usdc.symbol,
       asset: usdc.address,

@@ -129,6 +129,18 @@ describe("Solana: exact/SVM over x402 v2 against the official facilitator", () =
     expect(server.paidAttempts).toEqual([]);
   });
 
+  it("wallet_balance shows the Solana address and its devnet USDC, read on the rig", async () => {
+    const result = await mcp.call("wallet_balance");
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const out = result.structuredContent as Record<string, any>;
+    expect(out.address).toBe(wallet.address);
+    const atomic = await rig.usdcBalanceOf(wallet.address);
+    expect(out.balances).toEqual([
+      expect.objectContaining({ network: DEVNET, address: wallet.address, symbol: "USDC", asset: rig.usdc, balanceAtomic: atomic.toString(), error: null }),
+    ]);
+    expect(textOf(result)).toContain(`Solana Devnet (${DEVNET}): `);
+  });
+
   it("never shows the key", () => {
     expect(mcp.transcript()).not.toContain(wallet.secretKeyBase58);
     expect(mcp.stderr()).not.toContain(wallet.secretKeyBase58);
