@@ -2,6 +2,7 @@ import { getAddress } from "viem/utils";
 import type { ChainReads, ExpectedSettlement, Verification } from "../types.js";
 import { readAllowance } from "./permit2/readAllowance.js";
 import { readEip2612 } from "./permit2/readEip2612.js";
+import { UnlimitedAllowances } from "./permit2/unlimitedAllowances.js";
 import { PublicClients } from "./publicClients.js";
 import { readTokenBalance } from "./readBalance.js";
 import { TokenDecimals } from "./readDecimals.js";
@@ -13,9 +14,11 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
 export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads {
   const clients = new PublicClients({ ...rpc }, timeoutMs);
   const decimals = new TokenDecimals(clients);
+  const allowances = new UnlimitedAllowances();
   return {
     readBalance: (asset, owner) => readTokenBalance(clients, asset, owner),
-    readAllowance: (asset, owner, spender) => readAllowance(clients.get(asset.network), asset.address, owner, getAddress(spender)),
+    readAllowance: (asset, owner, spender) =>
+      allowances.read(asset.network, asset.address, owner, getAddress(spender), () => readAllowance(clients.get(asset.network), asset.address, owner, getAddress(spender))),
     readEip2612: (asset, owner) => readEip2612(clients.get(asset.network), asset.address, owner),
     readDecimals: (asset) => decimals.read(asset),
     verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
