@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
+import { SOLANA_ASSETS } from "../../src/chains/solana/assets.js";
+import { decodeBase58 } from "../../src/chains/solana/base58.js";
 import { CodedError } from "../../src/errors.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { parseSettlement } from "../../src/x402/parseSettlement.js";
@@ -165,6 +167,58 @@ describe("402 parsers under arbitrary input", () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("a Solana option is chosen only with a valid payTo, fee payer and known mint, an amount in 1..u64 and a memo of at most 256 bytes", () => {
+    const devnet = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1";
+    const usdc = SOLANA_ASSETS.find((a) => a.network === devnet)!.address;
+    const someAddress = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
+    const addressLike = fc.oneof(
+      wildValue,
+      fc.constantFrom(usdc, someAddress, "1".repeat(32), "1".repeat(44), "0OIl", "", "0x" + "1".repeat(40), `${someAddress}${someAddress}`),
+      fc.uint8Array({ minLength: 0, maxLength: 40 }).map((bytes) => Buffer.from(bytes).toString("base64")),
+    );
+    const svmLike = fc.record({
+      scheme: fc.oneof(fc.constant("exact"), wildValue),
+      network: fc.constantFrom(devnet, "solana-devnet", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", "solana"),
+      amount: fc.oneof(fc.bigInt({ min: -1n, max: 2n ** 65n }).map(String), fc.constantFrom("0", "1", (2n ** 64n - 1n).toString(), (2n ** 64n).toString()), wildValue),
+      maxAmountRequired: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 65n }).map(String), wildValue),
+      asset: fc.oneof(fc.constant(usdc), addressLike),
+      payTo: fc.oneof(fc.constant(someAddress), addressLike),
+      maxTimeoutSeconds: fc.oneof(fc.constant(60), wildValue),
+      resource: fc.constant("http://hostile.test/"),
+      extra: fc.oneof(
+        wildValue,
+        fc.record(
+          { feePayer: fc.oneof(fc.constant(someAddress), addressLike), memo: fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 140 }), wildValue) },
+          { requiredKeys: [] },
+        ),
+      ),
+    });
+    const svmPolicy = { networks: [devnet], assets: SOLANA_ASSETS, payees: { allow: [], deny: [] } };
+    const isAddress = (value: unknown) => typeof value === "string" && decodeBase58(value)?.length === 32;
+    fc.assert(
+      fc.property(fc.array(svmLike, { minLength: 1, maxLength: 4 }), fc.constantFrom(1, 2), (accepts, version) => {
+        const input = version === 2 ? response({ "payment-required": b64({ x402Version: 2, accepts }) }, "") : response({}, JSON.stringify({ x402Version: 1, accepts }));
+        try {
+          const chosen = selectPaymentOption(parsePaymentRequired(input), svmPolicy, "http://hostile.test/");
+          const { option } = chosen;
+          expect(option.network).toBe(devnet);
+          expect(option.scheme).toBe("exact");
+          expect(chosen.asset.address).toBe(usdc);
+          expect(option.amount).toBeGreaterThan(0n);
+          expect(option.amount).toBeLessThan(2n ** 64n);
+          expect(isAddress(option.payTo)).toBe(true);
+          expect(isAddress(option.extra.feePayer)).toBe(true);
+          const memo = option.extra.memo;
+          if (memo !== undefined) expect(new TextEncoder().encode(memo as string).length).toBeLessThanOrEqual(256);
+        } catch (error) {
+          if (!(error instanceof CodedError)) throw error;
+          expect(["INVALID_PAYMENT_REQUIRED", "NO_ACCEPTABLE_PAYMENT_OPTION"]).toContain(error.code);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
