@@ -3,6 +3,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { familyOf } from "../chains/index.js";
 import type { Runtime } from "../runtime.js";
 import { registerWalletBalance, WalletBalanceOutput } from "../tools/walletBalance.js";
 import { VERSION } from "../version.js";
@@ -49,13 +50,19 @@ async function callWalletBalance(rt: Runtime): Promise<CallToolResult> {
   }
 }
 
+function walletLabel(network: string | undefined): string {
+  return network && familyOf(network)?.namespace === "solana" ? "Solana wallet" : "Wallet";
+}
+
 function formatBalance({ address, balances, budget }: WalletBalance): string {
   const networks = balances.map((b) => [
     `${b.name} (${b.network})`,
     b.balance !== null ? `${b.balance} ${b.symbol}` : `unavailable: ${b.error ?? "unknown error"}`,
   ]);
+  // Each family's key has its own address; the rows of a family without a key say how to set one.
+  const others = [...new Set(balances.map((b) => b.address).filter((a): a is string => a !== null && a !== address))];
   return [
-    `Wallet ${address}`,
+    ...[address, ...others].map((a) => `${walletLabel(balances.find((b) => b.address === a)?.network)} ${a}`),
     "",
     formatTable([["NETWORK", "BALANCE"], ...networks]),
     "",

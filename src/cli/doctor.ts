@@ -1,3 +1,4 @@
+import { familyOf } from "../chains/index.js";
 import { formatTable, print } from "./output.js";
 import {
   checkConfig,
@@ -6,6 +7,7 @@ import {
   checkKeyFilePermissions,
   checkLedger,
   checkNetworks,
+  checkSolanaKey,
   type Check,
 } from "./doctorChecks.js";
 import { parseCommandArgs } from "./usage.js";
@@ -17,10 +19,13 @@ import { parseCommandArgs } from "./usage.js";
 export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values } = parseCommandArgs("doctor", args, { config: { type: "string" } });
   const { check: configCheck, config } = checkConfig(values.config, env);
-  const { check: keyCheck, account } = checkKey(env);
+  const { check: keyCheck, account } = checkKey(env, config);
+  const { check: solanaCheck, signer: solana } = checkSolanaKey(env, config);
   const checks: Check[] = [configCheck, keyCheck, checkKeyFilePermissions(env), await checkKeyExposure(env, process.cwd())];
+  if (solanaCheck) checks.push(solanaCheck);
   if (config) {
-    const [networks, ledger] = await Promise.all([checkNetworks(config, account?.address ?? null), checkLedger(config, account?.address ?? null)]);
+    const addressOn = (network: string) => ((familyOf(network)?.namespace === "solana" ? solana : account)?.address ?? null);
+    const [networks, ledger] = await Promise.all([checkNetworks(config, addressOn), checkLedger(config, account?.address ?? null)]);
     checks.push(...networks, ...ledger);
   } else {
     checks.push({ name: "networks and ledger", status: "skip", detail: "not checked: the config does not load" });

@@ -4,13 +4,14 @@ import { LedgerFile } from "../budget/ledgerFile.js";
 import { openBudgetStore } from "../budget/openBudgetStore.js";
 import type { BudgetStore } from "../budget/types.js";
 import { findUsdc, assetTable } from "../chains/assets.js";
-import { findNetwork, openChainReads } from "../chains/index.js";
+import { familyOf, findNetwork, openChainReads } from "../chains/index.js";
 import type { AssetInfo, ChainReads, ChainSigner } from "../chains/types.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { formatError } from "../errors.js";
 import { formatDecimal, formatUsd, parseUsd } from "../money.js";
 import { defaultLedgerPath } from "../runtime.js";
+import { loadSolanaWallet } from "../wallet/loadSolanaWallet.js";
 import { loadWallet } from "../wallet/loadWallet.js";
 import { clientConfigFiles, configuredKeyHex, findKeyInClientConfigs } from "./keyExposure.js";
 
@@ -44,10 +45,14 @@ export function checkConfig(configPath: string | undefined, env: NodeJS.ProcessE
   }
 }
 
-export function checkKey(env: NodeJS.ProcessEnv): { check: Check; account: ChainSigner | null } {
+/** The EVM key; without one it fails only while an EVM network is enabled (a Solana-only wallet needs none). */
+export function checkKey(env: NodeJS.ProcessEnv, config: Config | null): { check: Check; account: ChainSigner | null } {
   try {
     const account = loadWallet(env);
     if (!account) {
+      if (config && !config.networks.some((n) => familyOf(n)?.namespace === "eip155")) {
+        return { check: { name: "wallet key", status: "skip", detail: "no EVM key, and no EVM network enabled" }, account: null };
+      }
       return {
         check: {
           name: "wallet key",
@@ -69,6 +74,45 @@ export function checkKey(env: NodeJS.ProcessEnv): { check: Check; account: Chain
         fix: "put 0x followed by 64 hex digits in X402_PRIVATE_KEY or in the key file, or run `x402-wallet-mcp init` for a new key file",
       },
       account: null,
+    };
+  }
+}
+
+/**
+ * The Solana key, checked when one is configured or a Solana network is enabled (otherwise
+ * no row: an EVM-only setup sees no Solana noise).
+ */
+export function checkSolanaKey(env: NodeJS.ProcessEnv, config: Config | null): { check: Check | null; signer: ChainSigner | null } {
+  const name = "solana key";
+  const solanaEnabled = config?.networks.some((n) => familyOf(n)?.namespace === "solana") ?? false;
+  try {
+    const signer = loadSolanaWallet(env);
+    if (!signer) {
+      if (!solanaEnabled) return { check: null, signer: null };
+      return {
+        check: {
+          name,
+          status: "fail",
+          detail: "a Solana network is enabled but no Solana key is configured: neither X402_SOLANA_PRIVATE_KEY nor X402_SOLANA_KEY_FILE is set",
+          fix: "run `x402-wallet-mcp init --solana` to create a key file, then set X402_SOLANA_KEY_FILE to its path in the server's env",
+        },
+        signer: null,
+      };
+    }
+    const source = env.X402_SOLANA_PRIVATE_KEY?.trim() ? "X402_SOLANA_PRIVATE_KEY" : `the key file ${env.X402_SOLANA_KEY_FILE?.trim()}, mode 0600`;
+    return { check: { name, status: "pass", detail: `Solana wallet ${signer.address} (from ${source})` }, signer };
+  } catch (error) {
+    const path = env.X402_SOLANA_KEY_FILE?.trim();
+    return {
+      check: {
+        name,
+        status: "fail",
+        detail: (error as Error).message,
+        fix: /chmod 600/.test((error as Error).message) && path
+          ? `chmod 600 ${path}`
+          : "put the 64-byte secret key as solana-keygen's JSON array or base58 in X402_SOLANA_PRIVATE_KEY or the key file, or run `x402-wallet-mcp init --solana` for a new key file",
+      },
+      signer: null,
     };
   }
 }
@@ -105,8 +149,8 @@ export async function checkKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Pro
   };
 }
 
-/** Per enabled network: the RPC answers with the right chain id, and the wallet's USDC balance. */
-export async function checkNetworks(config: Config, address: string | null): Promise<Check[]> {
+/** Per enabled network: the RPC answers for the right chain (EVM chain id, Solana genesis hash), and the USDC of that family's key. */
+export async function checkNetworks(config: Config, addressOn: (network: string) => string | null): Promise<Check[]> {
   const clients = openChainReads(config.networks, config.rpc, Math.min(config.http.timeoutMs, RPC_TIMEOUT_MS));
   const assets = assetTable(config.assets);
   try {
@@ -114,7 +158,7 @@ export async function checkNetworks(config: Config, address: string | null): Pro
       config.networks.map(async (network): Promise<Check[]> => {
         const rpc = await checkRpc(clients, network);
         if (rpc.status !== "pass") return [rpc, { name: `usdc ${network}`, status: "skip", detail: "the RPC did not answer as expected" }];
-        return [rpc, await checkBalance(clients, assets, network, address)];
+        return [rpc, await checkBalance(clients, assets, network, addressOn(network))];
       }),
     );
     return rows.flat();
@@ -126,8 +170,8 @@ export async function checkNetworks(config: Config, address: string | null): Pro
 async function checkRpc(clients: ChainReads, network: string): Promise<Check> {
   const name = `rpc ${network}`;
   const url = clients.redactedRpcUrl(network) ?? "(none)";
-  const expected = chainReference(network);
-  const fix = `check your connection, or set rpc["${network}"] in the config to an RPC URL of chain ${expected} that answers`;
+  const solana = familyOf(network)?.namespace === "solana";
+  const fix = `check your connection, or set rpc["${network}"] in the config to an RPC URL of ${solana ? chainName(network) : `chain ${chainReference(network)}`} that answers`;
   let served: string;
   try {
     served = await clients.servedNetwork(network);
@@ -135,9 +179,19 @@ async function checkRpc(clients: ChainReads, network: string): Promise<Check> {
     return { name, status: "fail", detail: `${url} did not answer: ${shortMessage(error)}`, fix };
   }
   if (served !== network) {
-    return { name, status: "fail", detail: `${url} answers for chain id ${chainReference(served)}, expected ${expected}`, fix };
+    return { name, status: "fail", detail: `${url} answers for ${chainName(served)}, expected ${solana ? chainName(network) : chainReference(network)}`, fix };
   }
-  return { name, status: "pass", detail: `${url} answers, chain id ${chainReference(served)}` };
+  return { name, status: "pass", detail: `${url} answers, ${chainName(served)}` };
+}
+
+/**
+ * How the chain proves which one it is: EVM's chain id (84532 of eip155:84532), a Solana
+ * cluster's genesis hash (CAIP-2 keeps its first 32 characters), with the cluster's name.
+ */
+function chainName(caip2: string): string {
+  if (familyOf(caip2)?.namespace !== "solana") return `chain id ${chainReference(caip2)}`;
+  const known = findNetwork(caip2);
+  return `genesis hash ${chainReference(caip2)}…${known ? ` (${known.displayName})` : ""}`;
 }
 
 /** The chain's own id within its namespace: 84532 of eip155:84532. */
@@ -159,7 +213,9 @@ async function checkBalance(clients: ChainReads, assets: readonly AssetInfo[], n
   const balance = `${formatDecimal(atomic, usdc.decimals)} ${usdc.symbol}`;
   if (atomic === 0n) {
     const where = findNetwork(network)?.displayName ?? network;
-    return { name, status: "warn", detail: `${balance}: nothing to pay with`, fix: `send ${usdc.symbol} on ${where} to ${address}` };
+    // The facilitator pays Solana's fee, so the token is all a Solana wallet needs.
+    const noSol = familyOf(network)?.namespace === "solana" ? " (no SOL needed)" : "";
+    return { name, status: "warn", detail: `${balance}: nothing to pay with`, fix: `send ${usdc.symbol} on ${where} to ${address}${noSol}` };
   }
   return { name, status: "pass", detail: balance };
 }

@@ -13,8 +13,9 @@ Usage:
                                     copy the file ledger into the Redis store of the config (the daily total carries over)
   x402-wallet-mcp permit2 approve --network eip155:… --token 0x… [--yes]
                                     the one-time approval a token paid through Permit2 needs (a transaction; shows its gas cost)
-  x402-wallet-mcp init              create a wallet key file (mode 0600) and print the client config to paste
-  x402-wallet-mcp doctor            check the config, the key, each network's RPC and balance, and the ledger
+  x402-wallet-mcp init [--solana]   create a wallet key file (mode 0600) and print the client config to paste;
+                                    an EVM key by default, a Solana key (solana-keygen's JSON format) with --solana
+  x402-wallet-mcp doctor            check the config, the keys, each network's RPC (chain id, genesis hash) and balance, and the ledger
   x402-wallet-mcp balance           show the wallet's address, its USDC balances and the budget left
   x402-wallet-mcp receipts          list past payments from the ledger, with totals per day and per host
   x402-wallet-mcp dashboard [--port P]
@@ -27,6 +28,7 @@ Options:
   --limit N       receipts: how many payments to list, newest first (default 20, at most 500)
   --json          receipts: print JSON, as the spending_history tool returns it
   --csv           receipts: print the same receipts as CSV (RFC 4180), one row per payment
+  --solana        init: make the Solana key (X402_SOLANA_KEY_FILE) instead of the EVM one; run init twice for both
   --port P        dashboard: the 127.0.0.1 port to serve on (default: a free one)
   --http          serve: Streamable HTTP at /mcp instead of stdio
   --host H, --port P
@@ -44,6 +46,10 @@ Environment:
   X402_PRIVATE_KEY     the wallet key (0x + 64 hex); better: X402_KEY_FILE
   X402_KEY_FILE        a file holding the key (mode 0600); init writes it there
                        (default: the user's config directory, e.g. ~/.config/x402-wallet-mcp/key)
+  X402_SOLANA_PRIVATE_KEY
+                       the Solana key (base58 of the 64-byte secret key); better: X402_SOLANA_KEY_FILE
+  X402_SOLANA_KEY_FILE a file holding it (mode 0600; solana-keygen's JSON array or base58); init --solana writes it
+                       (default: the user's config directory, e.g. ~/.config/x402-wallet-mcp/solana-key.json)
   X402_WALLET_CONFIG   path of the JSON config file
   X402_MAX_PER_CALL    per-call limit in USD (default 0.10)
   X402_SESSION_BUDGET  per-session limit in USD (default 1.00)

@@ -1,55 +1,30 @@
-import { chmodSync, lstatSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { ConfigSchema } from "../config/schema.js";
 import { formatError } from "../errors.js";
 import { loadWallet } from "../wallet/loadWallet.js";
+import { budgetEnv, compactArrays, SERVER_NAME } from "./clientConfig.js";
+import { runInitSolana } from "./initSolana.js";
 import { keyFilePath } from "./keyPath.js";
+import { writeNewKeyFile } from "./newKeyFile.js";
 import { formatTable, print, printError, shellQuote } from "./output.js";
 import { parseCommandArgs } from "./usage.js";
 
 /**
- * `x402-wallet-mcp init`: a new key in a file only the user can read, and the lines to paste
- * into an MCP client. Never overwrites a key file: that file may be the only copy of a key
- * whose address holds funds. The key goes into the file and nowhere else.
+ * `x402-wallet-mcp init`: a new EVM key in a file only the user can read, and the lines to paste
+ * into an MCP client; `init --solana` does the same for a Solana key (one key per run, so
+ * the printed env block is the one that key needs).
+ * Never overwrites a key file: that file may be the only copy of a key whose address holds funds. The key goes into the file and nowhere else.
  */
 export async function runInit(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  parseCommandArgs("init", args, {});
+  const { values } = parseCommandArgs("init", args, { solana: { type: "boolean" } });
+  if (values.solana) return runInitSolana(env);
   const path = keyFilePath(env);
-  if (exists(path)) {
+  const key = generatePrivateKey();
+  if (!writeNewKeyFile(path, `${key}\n`)) {
     printError(refusal(path));
     return 1;
   }
-  const folder = dirname(path);
-  if (mkdirSync(folder, { recursive: true, mode: 0o700 }) !== undefined) {
-    chmodSync(folder, 0o700); // mkdir's mode is filtered by the umask
-  } else if (process.platform !== "win32" && (statSync(folder).mode & 0o077) !== 0) {
-    printError(`x402-wallet-mcp init: note: the folder ${folder} is readable by other users; the key file itself is made readable by you only.`);
-  }
-  const key = generatePrivateKey();
-  try {
-    // "wx": created here or not at all, even if another init races this one.
-    writeFileSync(path, `${key}\n`, { mode: 0o600, flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      printError(refusal(path));
-      return 1;
-    }
-    throw new Error(`cannot write the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? "write failed"}`);
-  }
-  chmodSync(path, 0o600);
   print(setupInstructions(privateKeyToAccount(key).address, path));
   return 0;
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw error;
-  }
 }
 
 function refusal(path: string): string {
@@ -65,19 +40,6 @@ function refusal(path: string): string {
     `To use it, set X402_KEY_FILE=${path} in your MCP client's config for this server, then run \`x402-wallet-mcp doctor\`.`,
     "To create another wallet, set X402_KEY_FILE to a new path and run init again. Never delete a key whose address still holds funds.",
   ].join("\n");
-}
-
-const SERVER_NAME = "x402-wallet";
-
-/** The budget variables with the config's defaults, so the pasted block shows what can be tuned. */
-function budgetEnv(): Record<string, string> {
-  const { budget } = ConfigSchema.parse({});
-  return { X402_MAX_PER_CALL: budget.perCall, X402_SESSION_BUDGET: budget.perSession, X402_DAILY_BUDGET: budget.perDay };
-}
-
-/** `["-y", "x402-wallet-mcp"]` on one line, as people write it in these files. */
-function compactArrays(json: string): string {
-  return json.replace(/\[\n([^[\]{}]*)\n\s*\]/g, (_, items: string) => `[${items.split(",\n").map((item) => item.trim()).join(", ")}]`);
 }
 
 function setupInstructions(address: string, path: string): string {
