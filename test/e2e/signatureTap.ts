@@ -9,7 +9,8 @@ export async function signatureTap(target: string) {
   const signatures: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === "string" && e[0] !== "host"));
-    if (headers["payment-signature"]) signatures.push(headers["payment-signature"]);
+    const payment = headers["payment-signature"] ?? headers["x-payment"];
+    if (payment) signatures.push(payment);
     const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers });
     const skip = ["content-encoding", "content-length", "transfer-encoding", "connection"];
     res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => !skip.includes(k))));
