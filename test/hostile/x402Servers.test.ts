@@ -162,7 +162,7 @@ describe("hostile x402 servers", () => {
     ["/amount-max-uint", /^\[PRICE_ABOVE_CALL_LIMIT\] .*the per-call limit is 0\.10 USD/],
     ["/above-cap", /^\[PRICE_ABOVE_CALL_LIMIT\] .*costs 0\.100001 USD/],
     ["/mainnet", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*network eip155:1 is not enabled/],
-    ["/solana", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*scheme "exact" on solana:.* is not supported/],
+    ["/solana", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*network solana:\S+ is not enabled/],
     ["/unknown-scheme", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*scheme "stream"/],
     ["/unknown-asset", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*not a known token/],
     ["/usdc-other-chain", /^\[NO_ACCEPTABLE_PAYMENT_OPTION\] .*0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913 is not a known token on eip155:84532/],
