@@ -99,13 +99,15 @@ export async function startServer(options: {
   nodeArgs?: string[];
   /** Another build's dist/index.js (BEFORE_ENTRY); the current build by default. */
   entry?: string;
+  /** More variables for the server (the Solana key). */
+  env?: Record<string, string>;
 }): Promise<BenchSession> {
   const dir = tempDir("srv");
   const configPath = writeConfigFile(dir, options.config);
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [...(options.nodeArgs ?? []), options.entry ?? SERVER_ENTRY, "--config", configPath],
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, X402_PRIVATE_KEY: options.privateKey },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, X402_PRIVATE_KEY: options.privateKey, ...options.env },
     cwd: dir,
     stderr: "pipe",
   });
@@ -161,9 +163,15 @@ export interface OfficialClientProcess {
  * rig's Permit2 routes (see officialFetch).
  */
 export async function startOfficialClientProcess(wallet: RigWallet, permit2?: OfficialExtraAsset): Promise<OfficialClientProcess> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", BENCH_OFFICIAL_KEY: wallet.privateKey };
+  const env: Record<string, string> = { BENCH_OFFICIAL_KEY: wallet.privateKey };
   if (permit2) env.BENCH_OFFICIAL_PERMIT2 = JSON.stringify(permit2);
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, "officialClientWorker.ts")], {
+  return startClientWorker("officialClientWorker.ts", env);
+}
+
+/** A worker of bench/ that answers one JSON line `{ms}` or `{error}` per URL line, in a process of its own. */
+export async function startClientWorker(worker: string, workerEnv: Record<string, string>): Promise<OfficialClientProcess> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", ...workerEnv };
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, worker)], {
     env,
     stdio: ["pipe", "pipe", "pipe"],
   });

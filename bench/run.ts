@@ -13,6 +13,7 @@ import { memory } from "./memory.js";
 import { paidCallOverhead } from "./paidCallOverhead.js";
 import { permit2Overhead } from "./permit2Overhead.js";
 import { redisReservations } from "./redisReservations.js";
+import { solanaOverhead } from "./solanaOverhead.js";
 import { FLEET, SECTIONS, extractSection, sectionOf, sectionText, withSection, type Section } from "./sections.js";
 import { formatTable, type Row, type ScenarioResult } from "./stats.js";
 import { throughput } from "./throughput.js";
@@ -29,7 +30,9 @@ import { throughput } from "./throughput.js";
  * (httpVsStdio, at least 30), BENCH_REDIS_SECONDS (15) and BENCH_REDIS_INFLIGHT (4 per
  * process) for redisReservations, BENCH_SECONDS (fleetThroughput: 20 by default) and
  * BENCH_FLEET_AGENTS (16). permit2Overhead (issue 16, `npm run bench -- permit2Overhead`)
- * has a section of its own too, written by a run of it; its size is BENCH_N.
+ * has a section of its own too, written by a run of it; its size is BENCH_N. So has
+ * solanaOverhead (issue 17, `npm run bench -- solanaOverhead`, its own Solana rig): BENCH_N
+ * paid calls per variant, BENCH_COLD_N cold starts per variant.
  */
 const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   paidCallOverhead,
@@ -42,6 +45,7 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   redisReservations: () => redisReservations(),
   fleetThroughput,
   permit2Overhead,
+  solanaOverhead,
 };
 /** Names that stand for several scenarios on the command line. */
 const GROUPS: Record<string, readonly string[]> = { fleet: FLEET.scenarios };

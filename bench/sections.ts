@@ -29,7 +29,16 @@ export const PERMIT2: Section = {
     "`npm run bench -- permit2Overhead` replaces this section only; a full run writes it with the rest.",
 };
 
-export const SECTIONS: readonly Section[] = [FLEET, PERMIT2];
+export const SOLANA: Section = {
+  heading: "## Solana (issue 17)",
+  scenarios: ["solanaOverhead"],
+  intro:
+    "A paid call of the Solana rig's GET route (0.01 devnet USDC on LiteSVM, the official `@x402/svm` facilitator and `@x402/express` server) through MCP " +
+    "against the official `@x402/fetch` client with `@x402/svm`'s exact scheme paying the same route in the same run, and the server's cold start with and without a Solana network enabled. " +
+    "`npm run bench -- solanaOverhead` replaces this section only; a full run writes it with the rest.",
+};
+
+export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA];
 
 /** The section that `scenario` belongs to, or undefined for the main table. */
 export function sectionOf(scenario: string): Section | undefined {
