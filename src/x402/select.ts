@@ -52,7 +52,7 @@ export function refusalOf(option: PaymentOption, policy: SelectionPolicy): Refus
 }
 
 export interface Evaluation {
-  /** Payable options, cheapest first (ties keep the server's order). */
+  /** Payable options, cheapest first; at one price, in the order of the owner's `networks`, then the server's. */
   payable: PayableOption[];
   refused: { option: PaymentOption; reason: string; code: Refusal["code"] }[];
 }
@@ -75,8 +75,10 @@ export function evaluateOptions(required: PaymentRequired, policy: SelectionPoli
       usdMicros: assetToUsdMicros(option.amount, asset.decimals, asset.usdPerUnitMicros),
     });
   }
-  // Array.prototype.sort is stable, so equal prices keep the server's preference order.
-  payable.sort((a, b) => (a.usdMicros < b.usdMicros ? -1 : a.usdMicros > b.usdMicros ? 1 : 0));
+  // The owner's `networks` order is their preference between chains (and families) at one price;
+  // Array.prototype.sort is stable, so options equal in both keep the server's order.
+  const rank = (p: PayableOption) => policy.networks.indexOf(p.option.network);
+  payable.sort((a, b) => (a.usdMicros < b.usdMicros ? -1 : a.usdMicros > b.usdMicros ? 1 : rank(a) - rank(b)));
   return { payable, refused };
 }
 

@@ -30,6 +30,15 @@ describe("selectPaymentOption", () => {
     expect(payable.map((p) => p.usdMicros)).toEqual([20_000n, 30_000n, 50_000n]);
   });
 
+  it("at one price, prefers the network listed first in `networks`, whatever the server's order", () => {
+    const base = KNOWN_ASSETS.find((a) => a.network === "eip155:8453" && a.symbol === "USDC")!.address;
+    const options = [v2Requirement({ amount: "10000" }), v2Requirement({ network: "eip155:8453", asset: base, amount: "10000" })];
+    const networksOf = (networks: string[]) =>
+      evaluateOptions(parsePaymentRequired(v2Response(options)), { ...policy, networks }).payable.map((p) => p.option.network);
+    expect(networksOf(["eip155:84532", "eip155:8453"])).toEqual(["eip155:84532", "eip155:8453"]);
+    expect(networksOf(["eip155:8453", "eip155:84532"])).toEqual(["eip155:8453", "eip155:84532"]);
+  });
+
   it("skips what it cannot pay and pays what it can", () => {
     const chosen = select(
       v2Response([
