@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KNOWN_ASSETS } from "../../src/chains/evm/assets.js";
 import { SOLANA_ASSETS } from "../../src/chains/solana/assets.js";
-import { decodeBase58 } from "../../src/chains/solana/base58.js";
+import { decodeBase58, encodeBase58 } from "../../src/chains/solana/base58.js";
 import { CodedError } from "../../src/errors.js";
 import { parsePaymentRequired } from "../../src/x402/parsePaymentRequired.js";
 import { parseSettlement } from "../../src/x402/parseSettlement.js";
@@ -217,6 +217,28 @@ describe("402 parsers under arbitrary input", () => {
           if (!(error instanceof CodedError)) throw error;
           expect(["INVALID_PAYMENT_REQUIRED", "NO_ACCEPTABLE_PAYMENT_OPTION"]).toContain(error.code);
         }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("a settlement on a Solana network names a base58 signature of 64 bytes, never an EVM hash", () => {
+    const signature = fc.uint8Array({ minLength: 60, maxLength: 68 }).map((bytes) => encodeBase58(bytes));
+    const settlementLike = fc.record(
+      {
+        success: fc.oneof(fc.constant(true), wildValue),
+        transaction: fc.oneof(signature, fc.constantFrom("", `0x${"ab".repeat(32)}`, "1".repeat(88), "0OIl".repeat(22)), wildValue),
+        amount: fc.oneof(fc.constantFrom("0", "10000"), wildValue),
+        network: wildValue,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(settlementLike, fc.constantFrom(1 as const, 2 as const), (value, version) => {
+        const settlement = parseSettlement(version, () => b64(value), "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1");
+        if (settlement.kind !== "settled" || settlement.transaction === null) return;
+        expect(settlement.transaction).toBe(value.transaction);
+        expect(decodeBase58(settlement.transaction)?.length).toBe(64);
       }),
       { numRuns: 3000 },
     );
