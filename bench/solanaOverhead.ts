@@ -9,10 +9,12 @@ import {
   INITIALIZED,
   PAID_PRICE_ATOMIC,
   SERVER_ENTRY,
+  benchConfig,
   envInt,
   paidReceipt,
   spawnRaw,
   startClientWorker,
+  startOfficialClientProcess,
   startServer,
   tempDir,
   writeConfigFile,
@@ -34,13 +36,15 @@ const COLD = "solana cold start";
  * route in a process of its own, alternated in one run; our server with and without the
  * on-chain receipt check. Then the cold start with and without a Solana network enabled
  * (both with a Solana key), the family being meant to load only when one is. Balances and
- * the day totals are checked after the run. The EVM rig of bench/run.ts is not used.
+ * the day totals are checked after the run. The EVM rig's EIP-3009 route is paid in the same
+ * rounds as a control (ours and the official EVM client), so what is Solana's in the ratio
+ * shows apart from what every paid call through MCP costs.
  */
-export async function solanaOverhead(_rig: Rig): Promise<ScenarioResult> {
+export async function solanaOverhead(evmRig: Rig): Promise<ScenarioResult> {
   const n = envInt("BENCH_N", 60);
   const rig = await startSolanaRig();
   try {
-    const paid = await paidCalls(rig, n);
+    const paid = await paidCalls(rig, evmRig, n);
     const cold = await coldStarts(rig, envInt("BENCH_COLD_N", 20));
     return { rows: [...paid.rows, ...cold.rows], notes: [...paid.notes, ...cold.notes] };
   } finally {
@@ -48,7 +52,7 @@ export async function solanaOverhead(_rig: Rig): Promise<ScenarioResult> {
   }
 }
 
-async function paidCalls(rig: SolanaRig, n: number): Promise<ScenarioResult> {
+async function paidCalls(rig: SolanaRig, evmRig: Rig, n: number): Promise<ScenarioResult> {
   const funded = PAID_PRICE_ATOMIC * BigInt(n + WARMUP + 10);
   const wallets = { verify: await rig.newWallet(funded), noVerify: await rig.newWallet(funded), official: await rig.newWallet(funded) };
   const config = (verifySettlement: boolean) => ({
@@ -68,9 +72,14 @@ async function paidCalls(rig: SolanaRig, n: number): Promise<ScenarioResult> {
     BENCH_OFFICIAL_SVM_RPC: rig.rpcUrl,
   });
 
+  const evmWallets = { ours: await evmRig.newWallet(funded), official: await evmRig.newWallet(funded) };
+  const evmOurs = await startServer({ config: benchConfig(evmRig, join(tempDir("solevm"), "ledger.jsonl")), privateKey: evmWallets.ours.privateKey });
+  const evmOfficial = await startOfficialClientProcess(evmWallets.official);
+
   let counter = 0;
   // Each call its own URL: the pay-once cache would answer a repeat without paying.
   const url = () => `${rig.v2.url}/paid?i=${counter++}`;
+  const evmUrl = () => `${evmRig.v2.url}/paid?i=${counter++}`;
   const statuses = new Map<string, number>();
   const paidBy = (session: BenchSession, label: string) => async () => {
     const receipt = paidReceipt(await session.call("paid_fetch", { url: url() }));
@@ -81,6 +90,14 @@ async function paidCalls(rig: SolanaRig, n: number): Promise<ScenarioResult> {
     { name: "official @x402/fetch + @x402/svm, own process", pid: official.pid, run: () => official.paidGet(url()), samples: [] as number[], cpuMs: 0 },
     { name: "ours, verifySettlement on", pid: ours.pid, run: paidBy(ours, "verify on"), samples: [] as number[], cpuMs: 0 },
     { name: "ours, verifySettlement off", pid: oursNoVerify.pid, run: paidBy(oursNoVerify, "verify off"), samples: [] as number[], cpuMs: 0 },
+    { name: "control, EVM EIP-3009: official @x402/fetch + @x402/evm", pid: evmOfficial.pid, run: () => evmOfficial.paidGet(evmUrl()), samples: [] as number[], cpuMs: 0 },
+    {
+      name: "control, EVM EIP-3009: ours, verifySettlement on",
+      pid: evmOurs.pid,
+      run: async () => void paidReceipt(await evmOurs.call("paid_fetch", { url: evmUrl() })),
+      samples: [] as number[],
+      cpuMs: 0,
+    },
   ];
   const before = { verify: 0n, noVerify: 0n, official: 0n };
   for (const key of Object.keys(wallets) as (keyof typeof wallets)[]) before[key] = await rig.usdcBalanceOf(wallets[key].address);
@@ -97,10 +114,14 @@ async function paidCalls(rig: SolanaRig, n: number): Promise<ScenarioResult> {
     }
     spent = { verify: await daySpent(ours), noVerify: await daySpent(oursNoVerify) };
   } finally {
-    await Promise.all([ours.close(), oursNoVerify.close(), official.close()]);
+    await Promise.all([ours.close(), oursNoVerify.close(), official.close(), evmOurs.close(), evmOfficial.close()]);
   }
 
   const made = BigInt(WARMUP + variants[0]!.samples.length);
+  for (const [key, w] of Object.entries(evmWallets)) {
+    const moved = funded - (await evmRig.balanceOf(w.address));
+    if (moved !== PAID_PRICE_ATOMIC * made) throw new Error(`bench: the EVM control's ${key} wallet paid ${moved} USDC atomic for ${made} calls`);
+  }
   for (const key of Object.keys(wallets) as (keyof typeof wallets)[]) {
     const moved = before[key] - (await rig.usdcBalanceOf(wallets[key].address));
     if (moved !== PAID_PRICE_ATOMIC * made) throw new Error(`bench: the ${key} wallet paid ${moved} USDC atomic on-chain for ${made} calls; expected ${PAID_PRICE_ATOMIC * made}`);
@@ -114,6 +135,11 @@ async function paidCalls(rig: SolanaRig, n: number): Promise<ScenarioResult> {
       latencyRow(PAID, variants[0]!.name, variants[0]!.samples, { note: "baseline: probe, build and sign the transaction, paid retry, timed in the client's process" }),
       latencyRow(PAID, variants[1]!.name, variants[1]!.samples, { base, target: { ratio: TARGET_RATIO }, note: "MCP stdio round trip, preflight reads and on-chain receipt check (getTransaction) included" }),
       latencyRow(PAID, variants[2]!.name, variants[2]!.samples, { base, note: "reference: without the receipt check" }),
+      latencyRow(PAID, variants[3]!.name, variants[3]!.samples, { note: "control baseline: the EVM rig's /paid, same rounds" }),
+      latencyRow(PAID, variants[4]!.name, variants[4]!.samples, {
+        base: { variant: variants[3]!.name, samples: variants[3]!.samples },
+        note: "control: what a paid call through MCP costs on EVM in the same rounds",
+      }),
     ],
     notes: [
       `Solana: every one of the ${made} calls per variant (incl. ${WARMUP} warm-up) paid on the rig's LiteSVM, ${PAID_PRICE_ATOMIC} atomic devnet USDC each (balances of the three wallets checked); ` +

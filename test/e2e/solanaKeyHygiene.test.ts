@@ -34,7 +34,8 @@ describe("the Solana key never leaves the process", () => {
     const keyFile = join(dir, "solana.json");
     writeFileSync(keyFile, JSON.stringify([...wallet.secretKey]), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
-    for (const env of [{ X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 }, { X402_SOLANA_KEY_FILE: keyFile }]) {
+    const envs: Record<string, string>[] = [{ X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 }, { X402_SOLANA_KEY_FILE: keyFile }];
+    for (const env of envs) {
       const tap = join(mkdtempSync(join(tmpdir(), "x402-tap-")), "stdout");
       const ledger = join(mkdtempSync(join(tmpdir(), "x402-ledger-")), "ledger.jsonl");
       const mcp = await startMcp({
