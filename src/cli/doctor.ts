@@ -8,6 +8,7 @@ import {
   checkLedger,
   checkNetworks,
   checkSolanaKey,
+  checkSolanaKeyExposure,
   type Check,
 } from "./doctorChecks.js";
 import { parseCommandArgs } from "./usage.js";
@@ -23,6 +24,8 @@ export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process
   const { check: solanaCheck, signer: solana } = checkSolanaKey(env, config);
   const checks: Check[] = [configCheck, keyCheck, checkKeyFilePermissions(env), await checkKeyExposure(env, process.cwd())];
   if (solanaCheck) checks.push(solanaCheck);
+  const solanaExposure = await checkSolanaKeyExposure(env, process.cwd());
+  if (solanaExposure) checks.push(solanaExposure);
   if (config) {
     const addressOn = (network: string) => ((familyOf(network)?.namespace === "solana" ? solana : account)?.address ?? null);
     const [networks, ledger] = await Promise.all([checkNetworks(config, addressOn), checkLedger(config, account?.address ?? null)]);

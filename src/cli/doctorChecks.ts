@@ -13,7 +13,7 @@ import { formatDecimal, formatUsd, parseUsd } from "../money.js";
 import { defaultLedgerPath } from "../runtime.js";
 import { loadSolanaWallet } from "../wallet/loadSolanaWallet.js";
 import { loadWallet } from "../wallet/loadWallet.js";
-import { clientConfigFiles, configuredKeyHex, findKeyInClientConfigs } from "./keyExposure.js";
+import { clientConfigFiles, configuredKeyHex, configuredSolanaKeyForms, findKeyInClientConfigs, findSolanaKeyInClientConfigs } from "./keyExposure.js";
 
 /** One row of doctor's table. `fix` says what to do when the status is not pass. */
 export interface Check {
@@ -146,6 +146,23 @@ export async function checkKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Pro
     status: "warn",
     detail: `the key is in plain text in:\n${found.map((f) => `${f.path} (${f.client})`).join("\n")}`,
     fix: "put the key in a file only you can read (chmod 600), set X402_KEY_FILE to its path instead of X402_PRIVATE_KEY, and delete the key from the file(s) above",
+  };
+}
+
+/** The Solana key pasted in plain text into an MCP client's config; checked only when a Solana key is configured. */
+export async function checkSolanaKeyExposure(env: NodeJS.ProcessEnv, cwd: string): Promise<Check | null> {
+  const forms = configuredSolanaKeyForms(env);
+  if (forms.length === 0) return null;
+  const name = "solana key exposure";
+  const found = await findSolanaKeyInClientConfigs(forms, clientConfigFiles(env, cwd));
+  if (found.length === 0) {
+    return { name, status: "pass", detail: "the Solana key is not in plain text in the MCP client configs (Claude Desktop, Claude Code, Cursor, VS Code)" };
+  }
+  return {
+    name,
+    status: "warn",
+    detail: `the Solana key is in plain text in:\n${found.map((f) => `${f.path} (${f.client})`).join("\n")}`,
+    fix: "put the key in a file only you can read (chmod 600), set X402_SOLANA_KEY_FILE to its path instead of X402_SOLANA_PRIVATE_KEY, and delete the key from the file(s) above",
   };
 }
 

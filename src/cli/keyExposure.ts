@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { decodeBase58, encodeBase58 } from "../chains/solana/base58.js";
 
 /**
  * Finds the wallet key pasted in plain text into an MCP client's config file, where any
@@ -39,11 +40,24 @@ const MAX_BYTES = 64 * 1024 * 1024;
 export async function findKeyInClientConfigs(keyHex: string, files: readonly ClientConfigFile[]): Promise<ClientConfigFile[]> {
   const needle = keyHex.replace(/^0x/i, "").toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(needle)) return [];
-  const found = await Promise.all(files.map(async (file) => ((await fileContains(file.path, needle)) ? file : null)));
+  return findInClientConfigs([needle], files);
+}
+
+/**
+ * The client config files holding any of `forms` of a Solana secret key (see
+ * {@link configuredSolanaKeyForms}); compared without case, which base58 keys of 64 bytes
+ * are far too long to meet by chance.
+ */
+export async function findSolanaKeyInClientConfigs(forms: readonly string[], files: readonly ClientConfigFile[]): Promise<ClientConfigFile[]> {
+  return forms.length === 0 ? [] : findInClientConfigs(forms.map((f) => f.toLowerCase()), files);
+}
+
+async function findInClientConfigs(lowerNeedles: readonly string[], files: readonly ClientConfigFile[]): Promise<ClientConfigFile[]> {
+  const found = await Promise.all(files.map(async (file) => ((await fileContains(file.path, lowerNeedles)) ? file : null)));
   return found.filter((f): f is ClientConfigFile => f !== null);
 }
 
-async function fileContains(path: string, lowerNeedle: string): Promise<boolean> {
+async function fileContains(path: string, lowerNeedles: readonly string[]): Promise<boolean> {
   let handle;
   try {
     handle = await open(path, "r");
@@ -53,8 +67,8 @@ async function fileContains(path: string, lowerNeedle: string): Promise<boolean>
   try {
     const { size } = await handle.stat();
     if (size > MAX_BYTES) return false;
-    const text = await handle.readFile("utf8");
-    return text.toLowerCase().includes(lowerNeedle);
+    const text = (await handle.readFile("utf8")).toLowerCase();
+    return lowerNeedles.some((needle) => text.includes(needle));
   } catch {
     return false;
   } finally {
@@ -79,6 +93,38 @@ export function configuredKeyHex(env: NodeJS.ProcessEnv): string | null {
   }
   const hex = text.replace(/^0x/i, "");
   return /^[0-9a-fA-F]{64}$/.test(hex) ? hex : null;
+}
+
+/**
+ * The configured Solana key as it could be pasted into a client config: base58 of its 64
+ * bytes, and solana-keygen's JSON array with and without spaces. Read as loadSolanaWallet
+ * reads it (X402_SOLANA_PRIVATE_KEY, else X402_SOLANA_KEY_FILE); empty when there is none
+ * or it is unreadable. Only for comparison: callers must never print it.
+ */
+export function configuredSolanaKeyForms(env: NodeJS.ProcessEnv): string[] {
+  let text = env.X402_SOLANA_PRIVATE_KEY?.trim();
+  if (!text) {
+    const keyFile = env.X402_SOLANA_KEY_FILE?.trim();
+    if (!keyFile) return [];
+    try {
+      text = readFileSync(keyFile, "utf8").trim();
+    } catch {
+      return [];
+    }
+  }
+  const bytes = text.startsWith("[") ? jsonBytes(text) : decodeBase58(text);
+  if (bytes?.length !== 64) return [];
+  const array = [...bytes];
+  return [encodeBase58(bytes), JSON.stringify(array), array.join(", ")];
+}
+
+function jsonBytes(text: string): Uint8Array | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) && parsed.every((b) => Number.isInteger(b) && b >= 0 && b <= 255) ? Uint8Array.from(parsed as number[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The start-up warning for one exposed file: names the file, never the key. */

@@ -119,6 +119,28 @@ describe("CLI with a Solana key", () => {
     expect(leaksSolanaKey(result.stdout + result.stderr, wallet.secretKey, wallet.secretKeyBase58)).toBe(false);
   });
 
+  it("doctor warns when the Solana key is pasted into an MCP client's config, naming the file and never the key", async () => {
+    const { dir, env } = tempHome();
+    mkdirSync(join(dir, ".cursor"), { recursive: true });
+    const cursor = join(dir, ".cursor", "mcp.json");
+    writeFileSync(cursor, JSON.stringify({ mcpServers: { wallet: { env: { X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 } } } }));
+    const config = writeConfig({ networks: [DEVNET], rpc: { [DEVNET]: solana.rpcUrl } });
+    const exposed = await runCli(["doctor", "--config", config], { ...env, X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 });
+    expect(doctorRows(exposed.stdout).get("solana key exposure")).toEqual({
+      status: "WARN",
+      text:
+        `the Solana key is in plain text in:\n${cursor} (Cursor)\n` +
+        "fix: put the key in a file only you can read (chmod 600), set X402_SOLANA_KEY_FILE to its path instead of X402_SOLANA_PRIVATE_KEY, and delete the key from the file(s) above",
+    });
+    expect(leaksSolanaKey(exposed.stdout + exposed.stderr, wallet.secretKey, wallet.secretKeyBase58)).toBe(false);
+    // The same key read from its file is found in the client config too; another key is not.
+    const fromFile = await runCli(["doctor", "--config", config], { ...env, X402_SOLANA_KEY_FILE: solanaKeyFile(dir, wallet) });
+    expect(doctorRows(fromFile.stdout).get("solana key exposure")?.status).toBe("WARN");
+    const other = await solana.newWallet();
+    const clean = await runCli(["doctor", "--config", config], { ...env, X402_SOLANA_PRIVATE_KEY: other.secretKeyBase58 });
+    expect(doctorRows(clean.stdout).get("solana key exposure")?.status).toBe("PASS");
+  });
+
   it("balance shows the EVM and the Solana address and each network's USDC, read on its chain", async () => {
     const { dir, env } = tempHome();
     const config = writeConfig({ networks: ["eip155:84532", DEVNET], rpc: { "eip155:84532": rig.rpcUrl, [DEVNET]: solana.rpcUrl } });
