@@ -151,6 +151,7 @@ export class FileBudgetStore implements BudgetStore {
         payer: authorization.payer,
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
+        ...(authorization.lastValidBlockHeight ? { lastValidBlockHeight: authorization.lastValidBlockHeight } : {}),
         usdMicros: reservation.usdMicros.toString(),
         sessionId: reservation.sessionId,
         host: request.meta.host,

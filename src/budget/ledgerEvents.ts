@@ -39,6 +39,8 @@ export const SignEvent = z.object({
   payer: z.string(),
   validBefore: z.number(),
   nonce: z.string().optional(),
+  /** Solana: the signed transaction can land up to this block height (its blockhash's expiry). */
+  lastValidBlockHeight: Integer.optional(),
   usdMicros: Integer.optional(),
   sessionId: z.string().optional(),
   host: z.string().optional(),

@@ -153,6 +153,7 @@ export class RedisBudgetStore implements BudgetStore {
         payer: authorization.payer,
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
+        ...(authorization.lastValidBlockHeight ? { lastValidBlockHeight: authorization.lastValidBlockHeight } : {}),
       };
       const reply = await this.run(SCRIPTS.recordSigned, [reservation.id, JSON.stringify(event), ...capsArgs(reservation.request.limits)]);
       const [verdict, ...numbers] = asArray(reply, "recordSigned");

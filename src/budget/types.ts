@@ -58,6 +58,8 @@ export interface SignedAuthorization {
   payer: string;
   validBefore: number;
   nonce: string | undefined;
+  /** Solana: the block height after which the signed transaction can no longer land (decimal). */
+  lastValidBlockHeight?: string | undefined;
 }
 
 export type PaymentOutcome =

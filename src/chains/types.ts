@@ -70,6 +70,8 @@ export interface PreparedPayment {
   /** Unix seconds after which the authorization can no longer be settled. */
   validBefore: number;
   nonce: string | undefined;
+  /** Solana: the block height after which the signed transaction can no longer land, recorded with the terms. */
+  lastValidBlockHeight?: bigint;
   /** Signs exactly these terms. */
   sign(): Promise<SignedPayment>;
 }

@@ -80,7 +80,12 @@ export async function authorizePayment(
   }
   // Side by side: the ledger's disk sync runs in libuv's pool (or the Redis round trip is
   // on the wire) while the key signs. Neither result is used until both have settled.
-  const recorded = rt.budget.recordSigned(reservation, { payer: prepared.payer, validBefore: prepared.validBefore, nonce: prepared.nonce });
+  const recorded = rt.budget.recordSigned(reservation, {
+    payer: prepared.payer,
+    validBefore: prepared.validBefore,
+    nonce: prepared.nonce,
+    ...(prepared.lastValidBlockHeight !== undefined ? { lastValidBlockHeight: prepared.lastValidBlockHeight.toString() } : {}),
+  });
   const [record, signing] = await Promise.allSettled([recorded, sign(prepared, url)]);
   if (record.status === "rejected") throw record.reason;
   if (signing.status === "rejected") {

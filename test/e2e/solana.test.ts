@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSolanaRig, type SolanaRig, type SolanaRigWallet } from "../rig/solana/index.js";
 import { startMcp, textOf, type McpSession } from "./mcpClient.js";
@@ -18,13 +21,14 @@ describe("Solana: exact/SVM over x402 v2 against the official facilitator", () =
   let tap: Awaited<ReturnType<typeof signatureTap>>;
   let mcp: McpSession;
   const servers: Server[] = [];
+  const ledger = join(mkdtempSync(join(tmpdir(), "x402-solana-")), "ledger.jsonl");
 
   beforeAll(async () => {
     rig = await startSolanaRig();
     wallet = await rig.newWallet(1_000_000n);
     tap = await signatureTap(rig.v2.url);
     mcp = await startMcp({
-      config: { networks: [DEVNET], rpc: { [DEVNET]: rig.rpcUrl }, hosts: { allowPrivate: true } },
+      config: { networks: [DEVNET], rpc: { [DEVNET]: rig.rpcUrl }, hosts: { allowPrivate: true }, ledger },
       env: { X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 },
     });
   }, 60_000);
@@ -55,6 +59,10 @@ describe("Solana: exact/SVM over x402 v2 against the official facilitator", () =
     expect(out.payment.transaction).toMatch(BASE58_SIGNATURE);
     expect(out.payment.explorerUrl).toBe(`https://explorer.solana.com/tx/${out.payment.transaction}?cluster=devnet`);
     const after = await balances();
+    // The transaction could land until its blockhash expired: that block height was on the ledger with its signature.
+    const signLine = readFileSync(ledger, "utf8").trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "sign");
+    expect(signLine).toMatchObject({ payer: wallet.address, nonce: expect.stringMatching(BASE58_SIGNATURE), lastValidBlockHeight: expect.stringMatching(/^\d+$/) });
+    expect(BigInt(signLine.lastValidBlockHeight)).toBeGreaterThan(0n);
     expect(before.payer - after.payer).toBe(10_000n);
     expect(after.payTo - before.payTo).toBe(10_000n);
     // The wallet holds no SOL and paid no fee: the facilitator's fee payer did.

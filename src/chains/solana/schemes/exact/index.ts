@@ -69,6 +69,7 @@ export const exactSolanaScheme: PaymentScheme = {
       payer: signer.address,
       validBefore,
       nonce: signed.signature,
+      lastValidBlockHeight: plan.lastValidBlockHeight,
       async sign() {
         return {
           payload:
