@@ -110,7 +110,7 @@ export function signerFor(rt: Pick<Runtime, "signers">, network: string): ChainS
 
 export async function createRuntime({ config, account, signers = {}, budget, logger = stderrLogger }: RuntimeParts): Promise<Runtime> {
   const store =
-    budget ?? (await openBudgetStore({ store: config.store, ledgerPath: config.ledger ?? defaultLedgerPath(), wallet: account?.address, logger }));
+    budget ?? (await openBudgetStore({ store: config.store, ledgerPath: config.ledger ?? defaultLedgerPath(), wallet: account?.address ?? signers.solana?.address, logger }));
   const base = {
     perCall: parseUsd(config.budget.perCall),
     perSession: parseUsd(config.budget.perSession),

@@ -20,7 +20,7 @@ export async function openBudgetStore({ store, ledgerPath, wallet, logger }: Ope
   if (!wallet) {
     throw new CodedError(
       ErrorCode.CONFIG_INVALID,
-      'The Redis budget store ("store": { "kind": "redis" }) keeps one budget per wallet address, and no wallet key is set. Set X402_PRIVATE_KEY or X402_KEY_FILE in the environment, or use "store": { "kind": "file" }.',
+      'The Redis budget store ("store": { "kind": "redis" }) keeps one budget per wallet address, and no wallet key is set. Set X402_PRIVATE_KEY or X402_KEY_FILE (or, for a Solana-only wallet, X402_SOLANA_PRIVATE_KEY or X402_SOLANA_KEY_FILE) in the environment, or use "store": { "kind": "file" }.',
     );
   }
   // Loaded only here: a stdio server on the file ledger never loads ioredis.
@@ -28,8 +28,9 @@ export async function openBudgetStore({ store, ledgerPath, wallet, logger }: Ope
   return RedisBudgetStore.open({
     url: store.url,
     prefix: store.prefix,
-    // Addresses are case-insensitive; one spelling, so every server finds the same keys.
-    wallet: wallet.toLowerCase(),
+    // EVM addresses are case-insensitive: one spelling, so every server finds the same keys.
+    // A Solana address (base58) is case-sensitive and kept as it is.
+    wallet: wallet.startsWith("0x") ? wallet.toLowerCase() : wallet,
     leaseMs: store.leaseMs,
     timeoutMs: store.timeoutMs,
     logger,

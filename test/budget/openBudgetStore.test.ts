@@ -39,6 +39,17 @@ describe("openBudgetStore", () => {
     await Promise.all([a.close(), b.close(), other.close()]);
   });
 
+  it("keys a Solana-only wallet's Redis budget by its base58 address, case kept", async () => {
+    const config = { kind: "redis" as const, url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000 };
+    const wallet = "9YTPXdhxfycNeoDgXc2RjCikXMRfhx5Ek6mVKVMhzcXm";
+    const a = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet, logger });
+    const lowered = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet: wallet.toLowerCase(), logger });
+    await a.reserve(request(10_000n));
+    expect((await lowered.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(0n);
+    expect((await a.usage({ sessionId: "x", hostPatterns: [] })).day).toBe(10_000n);
+    await Promise.all([a.close(), lowered.close()]);
+  });
+
   it("refuses a Redis store without a wallet address, saying how to set one", async () => {
     await expect(
       openBudgetStore({ store: { kind: "redis", url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000 }, ledgerPath: ledgerPath(), wallet: null, logger }),
