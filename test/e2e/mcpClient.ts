@@ -38,6 +38,8 @@ export function writeConfig(config: ConfigInput): string {
 /** Spawns the built server as an MCP client would (the SDK's own Client over stdio). */
 export interface StartOptions {
   config: ConfigInput;
+  /** The server's entry file; the built dist/index.js by default (the bundle test starts the bundle). */
+  entry?: string;
   env?: Record<string, string>;
   /** Copies every byte the server writes to stdout into this file. */
   tapStdout?: string;
@@ -51,7 +53,7 @@ export async function startMcp(options: StartOptions): Promise<McpSession> {
   const configPath = writeConfig(options.config);
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [SERVER_ENTRY, "--config", configPath],
+    args: [options.entry ?? SERVER_ENTRY, "--config", configPath],
     env: {
       PATH: process.env.PATH ?? "",
       ...(options.tapStdout ? { NODE_OPTIONS: `--import=${STDOUT_TAP}`, X402_TEST_STDOUT_TAP: options.tapStdout } : {}),
