@@ -103,7 +103,7 @@ async function serve({ configPath, http }: ServeOptions): Promise<void> {
   }
   const [rt] = await Promise.all([
     createRuntime({ config, account, signers: { solana } }),
-    account ? warnIfKeyInClientConfigs((message) => stderrLogger.log("warning", message)) : undefined,
+    account || solana ? warnIfKeyInClientConfigs((message) => stderrLogger.log("warning", message)) : undefined,
   ]);
   stderrLogger.log("info", `started: wallet ${account?.address ?? "none"}${solana ? `, Solana wallet ${solana.address}` : ""}, networks ${config.networks.join(", ")}, per call ${config.budget.perCall} USD, per session ${config.budget.perSession} USD, per day ${config.budget.perDay} USD`);
   if (!http) return serveStdio(rt);
@@ -120,10 +120,12 @@ async function serve({ configPath, http }: ServeOptions): Promise<void> {
 
 /** A key pasted into an MCP client's config file is readable by any program of the user: say so at start-up. */
 async function warnIfKeyInClientConfigs(warn: (message: string) => void): Promise<void> {
-  const { clientConfigFiles, configuredKeyHex, exposureWarning, findKeyInClientConfigs } = await import("./cli/keyExposure.js");
-  const keyHex = configuredKeyHex(process.env);
-  if (!keyHex) return;
-  for (const file of await findKeyInClientConfigs(keyHex, clientConfigFiles(process.env, process.cwd()))) warn(exposureWarning(file));
+  const exposure = await import("./cli/keyExposure.js");
+  const files = exposure.clientConfigFiles(process.env, process.cwd());
+  const keyHex = exposure.configuredKeyHex(process.env);
+  if (keyHex) for (const file of await exposure.findKeyInClientConfigs(keyHex, files)) warn(exposure.exposureWarning(file, "evm"));
+  const solanaForms = exposure.configuredSolanaKeyForms(process.env);
+  if (solanaForms.length > 0) for (const file of await exposure.findSolanaKeyInClientConfigs(solanaForms, files)) warn(exposure.exposureWarning(file, "solana"));
 }
 
 async function printHelp(): Promise<number> {

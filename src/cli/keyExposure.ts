@@ -128,6 +128,7 @@ function jsonBytes(text: string): Uint8Array | undefined {
 }
 
 /** The start-up warning for one exposed file: names the file, never the key. */
-export function exposureWarning(file: ClientConfigFile): string {
-  return `the wallet's private key is written in plain text in ${file.path} (${file.client}): any program that can read that file can spend the wallet's funds. Put the key in a file only you can read (chmod 600), set X402_KEY_FILE to that file's path in the server's env instead of X402_PRIVATE_KEY, and delete the key from ${file.path}.`;
+export function exposureWarning(file: ClientConfigFile, key: "evm" | "solana" = "evm"): string {
+  const [which, fileVar, envVar] = key === "evm" ? ["private key", "X402_KEY_FILE", "X402_PRIVATE_KEY"] : ["Solana key", "X402_SOLANA_KEY_FILE", "X402_SOLANA_PRIVATE_KEY"];
+  return `the wallet's ${which} is written in plain text in ${file.path} (${file.client}): any program that can read that file can spend the wallet's funds. Put the key in a file only you can read (chmod 600), set ${fileVar} to that file's path in the server's env instead of ${envVar}, and delete the key from ${file.path}.`;
 }

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { generatePrivateKey } from "viem/accounts";
 import { describe, expect, it } from "vitest";
+import { encodeBase58 } from "../../src/chains/solana/base58.js";
 import { SERVER_ENTRY } from "../e2e/mcpClient.js";
 import { closedPort, containsKey, runCli, tempHome, writeConfig } from "./run.js";
 
@@ -67,6 +69,20 @@ describe("the server's start-up warning for a key in plain text in an MCP client
       `[x402-wallet-mcp] warning: the wallet's private key is written in plain text in ${file} (Claude Desktop): any program that can read that file can spend the wallet's funds. Put the key in a file only you can read (chmod 600), set X402_KEY_FILE to that file's path in the server's env instead of X402_PRIVATE_KEY, and delete the key from ${file}.`,
     ]);
     expect(containsKey(run.stderr, key)).toBe(false);
+  });
+
+  it("names the client config holding the Solana key too (base58), with the Solana variables in the fix; the key never printed", async () => {
+    const { dir, env, config } = await serverSetup();
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const secret = Buffer.concat([privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32), publicKey.export({ format: "der", type: "spki" }).subarray(-32)]);
+    const key = encodeBase58(new Uint8Array(secret));
+    const file = write(join(dir, ".cursor", "mcp.json"), JSON.stringify({ mcpServers: { w: { env: { X402_SOLANA_PRIVATE_KEY: key } } } }));
+    const run = await startAndStop({ ...env, X402_SOLANA_PRIVATE_KEY: key }, dir, config);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split("\n").filter((l) => l.includes("in plain text"))).toEqual([
+      `[x402-wallet-mcp] warning: the wallet's Solana key is written in plain text in ${file} (Cursor): any program that can read that file can spend the wallet's funds. Put the key in a file only you can read (chmod 600), set X402_SOLANA_KEY_FILE to that file's path in the server's env instead of X402_SOLANA_PRIVATE_KEY, and delete the key from ${file}.`,
+    ]);
+    expect(run.stderr.includes(key) || run.stdout.includes(key)).toBe(false);
   });
 
   it("finds it without 0x and in upper case, in ~/.claude.json, ~/.cursor/mcp.json and the project's .vscode/mcp.json, also for a key from X402_KEY_FILE", async () => {
