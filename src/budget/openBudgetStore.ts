@@ -27,6 +27,7 @@ export async function openBudgetStore({ store, ledgerPath, wallet, logger }: Ope
   const { RedisBudgetStore } = await import("./redisStore.js");
   return RedisBudgetStore.open({
     url: store.url,
+    cluster: store.cluster,
     prefix: store.prefix,
     // EVM addresses are case-insensitive: one spelling, so every server finds the same keys.
     // A Solana address (base58) is case-sensitive and kept as it is.

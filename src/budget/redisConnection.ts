@@ -1,30 +1,53 @@
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { Logger } from "../log.js";
 
 /** Reconnects after a lost connection, backing off to 1 s, are given up after this many tries; the next call tries again. */
 const MAX_RECONNECT_ATTEMPTS = 20;
 
+/** One Redis (`url`) or the seed nodes of a Redis Cluster (`cluster`). */
+export interface RedisTarget {
+  url?: string | undefined;
+  cluster?: readonly string[] | undefined;
+}
+
+/** A client of one Redis or of a cluster: the store uses only commands both route the same way. */
+export type RedisClient = Redis | Cluster;
+
 /**
  * A connection that fails fast: every command is bounded by `timeoutMs`, a command sent while
  * disconnected is refused at once (no offline queue), commands cut off by a lost connection
- * are failed, never resent (a resent reserve could count twice; see autoResendUnfulfilledCommands),
- * and reconnecting is bounded. Connection problems are logged once per outage.
+ * are failed, never resent (a resent reserve could count twice; see autoResendUnfulfilledCommands,
+ * and for a cluster retryDelayOnFailover), and reconnecting is bounded. Connection problems are
+ * logged once per outage.
  */
-export function createRedisConnection(url: string, timeoutMs: number, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
+export function createRedisConnection(target: RedisTarget, timeoutMs: number, logger: Logger): RedisClient {
+  const retryStrategy = (attempt: number) => (attempt > MAX_RECONNECT_ATTEMPTS ? null : Math.min(50 * 2 ** (attempt - 1), 1_000));
+  const nodeOptions = {
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
-    enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => (attempt > MAX_RECONNECT_ATTEMPTS ? null : Math.min(50 * 2 ** (attempt - 1), 1_000)),
     // RESP2: plain replies on every server version that has streams (5.0+), managed ones included.
     protocol: 2,
     connectionName: "x402-wallet-mcp-budget",
-  });
-  const where = redactRedisUrl(url);
+  } as const;
+  const redis: RedisClient = target.cluster
+    ? new Cluster(
+        target.cluster.map((url) => clusterNodeOf(url)),
+        {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: retryStrategy,
+          // A command cut off by a lost connection is failed, not sent again to another node.
+          retryDelayOnFailover: 0,
+          // Every script writes: a wallet's keys are read and written on their master only.
+          scaleReads: "master",
+          redisOptions: { ...nodeOptions, ...credentialsOf(target.cluster[0] as string) },
+        },
+      )
+    : new Redis(target.url as string, { ...nodeOptions, lazyConnect: true, enableOfflineQueue: false, retryStrategy });
+  const where = describeRedisTarget(target);
   let down = false;
   // Without a listener ioredis prints errors itself; stdout must carry JSON-RPC only.
   redis.on("error", (error: Error) => {
@@ -40,8 +63,34 @@ export function createRedisConnection(url: string, timeoutMs: number, logger: Lo
   return redis;
 }
 
+function clusterNodeOf(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) };
+}
+
+/** A cluster's nodes share one user and password (and TLS): those of its first URL. */
+function credentialsOf(url: string): { username?: string; password?: string; tls?: object } {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.protocol === "rediss:" && { tls: {} }),
+  };
+}
+
+/** Where the store is, without passwords, for messages and logs. */
+export function describeRedisTarget(target: RedisTarget): string {
+  if (target.cluster) return `the Redis Cluster of ${target.cluster.map(redactRedisUrl).join(", ")}`;
+  return redactRedisUrl(target.url ?? "");
+}
+
+/** The servers to check settings and clocks on: the masters of a cluster (replicas serve no script), or the one Redis. */
+export function serversOf(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+}
+
 /** Connects when not connected (the first time, or after reconnecting was given up), within `timeoutMs`. */
-export async function ensureConnected(redis: Redis, timeoutMs: number): Promise<void> {
+export async function ensureConnected(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status !== "wait" && redis.status !== "end") return;
   await withDeadline(redis.connect(), timeoutMs, "connecting timed out");
 }
@@ -68,7 +117,12 @@ export function scriptOf(lua: string): LoadedScript {
   return { lua, sha: createHash("sha1").update(lua).digest("hex") };
 }
 
-export async function loadScripts(redis: Redis, scripts: readonly LoadedScript[]): Promise<void> {
+/** SCRIPT LOAD on every server that runs scripts: each cluster master keeps its own script cache. */
+export async function loadScripts(redis: RedisClient, scripts: readonly LoadedScript[]): Promise<void> {
+  for (const server of serversOf(redis)) await loadScriptsOn(server, scripts);
+}
+
+async function loadScriptsOn(redis: Redis, scripts: readonly LoadedScript[]): Promise<void> {
   for (const script of scripts) {
     const sha = await redis.script("LOAD", script.lua);
     if (sha !== script.sha) throw new Error(`SCRIPT LOAD returned ${String(sha)}, expected ${script.sha}`);
@@ -80,7 +134,7 @@ export async function loadScripts(redis: Redis, scripts: readonly LoadedScript[]
  * EVAL, which also caches it again. NOSCRIPT means the script did not run, so this never
  * runs one twice.
  */
-export async function runScript(redis: Redis, script: LoadedScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+export async function runScript(redis: RedisClient, script: LoadedScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
@@ -10,12 +9,14 @@ import {
   checkClockSkew,
   checkServerSettings,
   createRedisConnection,
+  describeRedisTarget,
   ensureConnected,
   loadScripts,
-  redactRedisUrl,
   runScript,
   scriptOf,
+  serversOf,
   withDeadline,
+  type RedisClient,
 } from "./redisConnection.js";
 import type { PaymentToImport } from "./paymentsToImport.js";
 import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
@@ -65,8 +66,10 @@ const SCRIPTS = {
 };
 
 export interface RedisBudgetStoreOptions {
-  /** redis:// or rediss:// URL; a password in it never appears in logs or errors. */
-  url: string;
+  /** redis:// or rediss:// URL of one Redis; a password in it never appears in logs or errors. */
+  url?: string | undefined;
+  /** Instead of `url`: redis:// URLs of some nodes of a Redis Cluster, from which the client learns the rest. */
+  cluster?: readonly string[] | undefined;
   /** Put before every key, e.g. "x402:". */
   prefix: string;
   /** Whose budget (e.g. the payer address): its keys share the hash tag `{wallet}`. */
@@ -100,7 +103,7 @@ export class RedisBudgetStore implements BudgetStore {
   private closed = false;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: readonly string[],
     private readonly ledgerKey: string,
     private readonly where: string,
@@ -109,13 +112,16 @@ export class RedisBudgetStore implements BudgetStore {
 
   static async open(options: RedisBudgetStoreOptions): Promise<RedisBudgetStore> {
     assertValidOptions(options);
-    const where = redactRedisUrl(options.url);
-    const redis = createRedisConnection(options.url, options.timeoutMs, options.logger);
+    const where = describeRedisTarget(options);
+    const redis = createRedisConnection(options, options.timeoutMs, options.logger);
     try {
       await ensureConnected(redis, options.timeoutMs);
       await loadScripts(redis, Object.values(SCRIPTS));
-      await checkServerSettings(redis, options.logger, where);
-      await checkClockSkew(redis, options.logger, where, options.now ?? Date.now);
+      for (const server of serversOf(redis)) {
+        const at = options.cluster ? `${server.options.host}:${server.options.port}` : where;
+        await checkServerSettings(server, options.logger, at);
+        await checkClockSkew(server, options.logger, at, options.now ?? Date.now);
+      }
     } catch (error) {
       // Not fatal: every operation connects again and refuses until Redis answers, so a server
       // started during a Redis outage still serves its free tools and pays once Redis is back.
@@ -374,6 +380,7 @@ function refusal(what: string, reply: unknown, verdict: unknown, numbers: unknow
 
 function assertValidOptions(options: RedisBudgetStoreOptions): void {
   const problems: string[] = [];
+  if ((options.url === undefined) === (options.cluster === undefined)) problems.push("exactly one of url (one Redis) or cluster (nodes of a Redis Cluster) must be set");
   if (/[{}]/.test(options.prefix)) problems.push(`the key prefix "${options.prefix}" contains { or }`);
   if (options.wallet === "" || /[{}]/.test(options.wallet)) problems.push(`the wallet "${options.wallet}" is empty or contains { or }`);
   if (!Number.isSafeInteger(options.leaseMs) || options.leaseMs <= 0) problems.push(`leaseMs (${options.leaseMs}) is not a positive integer`);

@@ -51,6 +51,7 @@ export async function runLedgerImport(args: string[], env: NodeJS.ProcessEnv = p
   const { RedisBudgetStore } = await import("../budget/redisStore.js");
   const store = await RedisBudgetStore.open({
     url: config.store.url,
+    cluster: config.store.cluster,
     prefix: config.store.prefix,
     wallet: account.address.toLowerCase(),
     leaseMs: config.store.leaseMs,

@@ -37,6 +37,8 @@ const usdRate = z
 
 export const DEFAULT_NETWORKS = ["eip155:8453", "eip155:84532"];
 
+const redisUrl = z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL");
+
 export const ConfigSchema = z.strictObject({
   /** Networks the wallet may pay on. */
   networks: z.array(caip2Network).min(1).default(DEFAULT_NETWORKS),
@@ -137,13 +139,23 @@ export const ConfigSchema = z.strictObject({
       z.strictObject({ kind: z.literal("file") }),
       z.strictObject({
         kind: z.literal("redis"),
-        url: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL"),
+        url: redisUrl.optional(),
+        /**
+         * A Redis Cluster instead of one Redis: some of its nodes (any of them, masters or
+         * replicas), from which the client learns the rest. A wallet's keys share one hash tag,
+         * so each wallet's budget lives on one master and its scripts run there.
+         */
+        cluster: z.array(redisUrl).min(1).max(64).optional(),
         prefix: z.string().max(64).default("x402:"),
         /** An unsigned reservation of a server that died is returned after this long. */
         leaseMs: z.int().min(1000).max(3_600_000).default(60_000),
         timeoutMs: z.int().min(50).max(60_000).default(2_000),
       }),
     ])
+    .refine((store) => store.kind === "file" || (store.url === undefined) !== (store.cluster === undefined), {
+      message: 'set exactly one of "url" (one Redis) or "cluster" (nodes of a Redis Cluster)',
+      path: ["url"],
+    })
     .default({ kind: "file" }),
   content: z
     .strictObject({

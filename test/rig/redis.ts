@@ -127,12 +127,21 @@ export async function startRedis(): Promise<RedisHandle> {
   throw lastError ?? new Error("test rig: redis-server failed to start");
 }
 
-interface Running {
+export interface Running {
   pid: number;
   stop(): Promise<void>;
 }
 
-async function launch(bin: string, port: number, dir: string): Promise<Running> {
+/** A temp dir for a redis-server's data, removed when this process exits. */
+export function redisDataDir(): string {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), "x402-redis-"));
+  dataDirs.add(dir);
+  return dir;
+}
+
+/** One redis-server under the watchdog, answering PING; `extraArgs` come after the usual ones (the cluster rig's). */
+export async function launch(bin: string, port: number, dir: string, extraArgs: readonly string[] = []): Promise<Running> {
   const pidFile = join(dir, "redis.pid");
   rmSync(pidFile, { force: true });
   const args = [
@@ -146,6 +155,7 @@ async function launch(bin: string, port: number, dir: string): Promise<Running> 
     "--save", "",
     "--logfile", "",
     "--maxmemory-policy", "noeviction",
+    ...extraArgs,
   ];
   const child = spawn("/bin/sh", ["-c", WATCHDOG, bin, ...args], { stdio: ["pipe", "pipe", "pipe"], detached: true });
   live.add(child);
