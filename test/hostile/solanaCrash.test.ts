@@ -45,6 +45,8 @@ describe("crash safety on Solana", () => {
       rpc: { [DEVNET]: rig.rpcUrl },
       hosts: { allowPrivate: true },
       budget: { perCall: "0.10", perSession: "100", perDay: "0.12" },
+      // Every call below must pay or be refused: a re-read served by the pay-once cache would end the loop neither way.
+      content: { payOnceSeconds: 0 },
       ledger,
     };
     const env = { X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 };
