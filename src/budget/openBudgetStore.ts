@@ -34,6 +34,7 @@ export async function openBudgetStore({ store, ledgerPath, wallet, logger }: Ope
     wallet: wallet.startsWith("0x") ? wallet.toLowerCase() : wallet,
     leaseMs: store.leaseMs,
     timeoutMs: store.timeoutMs,
+    minReplicasAcked: store.minReplicasAcked,
     logger,
   });
 }

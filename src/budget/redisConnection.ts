@@ -143,6 +143,40 @@ export async function runScript(redis: RedisClient, script: LoadedScript, keys: 
   }
 }
 
+/** A script's reply, and how many replicas WAIT counted as holding it, or why WAIT gave no count. */
+export interface ReplicatedReply {
+  reply: unknown;
+  acked: number | Error;
+}
+
+/**
+ * The script, then `WAIT replicas waitMs`, pipelined on one connection: WAIT counts the replicas
+ * that hold this connection's writes so far, so it must follow the script on the very connection
+ * that ran it. In a cluster the pipeline goes whole to the master of the script's keys (WAIT has
+ * no key to be routed by on its own). NOSCRIPT means the script did not run: EVAL then, and WAIT again.
+ */
+export async function runScriptThenWait(
+  redis: RedisClient,
+  script: LoadedScript,
+  keys: readonly string[],
+  args: readonly string[],
+  replicas: number,
+  waitMs: number,
+): Promise<ReplicatedReply> {
+  const send = (first: (p: ReturnType<RedisClient["pipeline"]>) => unknown) => {
+    const pipeline = redis.pipeline();
+    first(pipeline);
+    return pipeline.wait(replicas, waitMs).exec();
+  };
+  let results = await send((p) => p.evalsha(script.sha, keys.length, ...keys, ...args));
+  if (results?.[0]?.[0]?.message.startsWith("NOSCRIPT")) results = await send((p) => p.eval(script.lua, keys.length, ...keys, ...args));
+  const [ran, waited] = results ?? [];
+  if (!ran) throw new Error("the pipeline returned no reply");
+  if (ran[0]) throw ran[0];
+  if (!waited) return { reply: ran[1], acked: new Error("WAIT returned no reply") };
+  return { reply: ran[1], acked: waited[0] ?? Number(waited[1]) };
+}
+
 /** The URL without its password, for messages and logs. */
 export function redactRedisUrl(url: string): string {
   try {

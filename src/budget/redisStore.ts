@@ -13,6 +13,7 @@ import {
   ensureConnected,
   loadScripts,
   runScript,
+  runScriptThenWait,
   scriptOf,
   serversOf,
   withDeadline,
@@ -78,6 +79,11 @@ export interface RedisBudgetStoreOptions {
   leaseMs: number;
   /** Bound on connecting and on every command. */
   timeoutMs: number;
+  /**
+   * Replicas that must hold each reservation and signature before it counts as made (WAIT,
+   * within half of `timeoutMs`): a failover to a replica then cannot forget it. 0 (default): no WAIT.
+   */
+  minReplicasAcked?: number | undefined;
   logger: Logger;
   /**
    * This server's clock, only to warn at start-up when it disagrees with Redis': the caps,
@@ -135,7 +141,7 @@ export class RedisBudgetStore implements BudgetStore {
     return this.guard("the reservation", "Nothing was paid.", async () => {
       const id = randomUUID();
       const event = reserveEventOf(id, request);
-      const reply = await this.run(SCRIPTS.reserve, [
+      const { reply, short } = await this.runReplicated(SCRIPTS.reserve, [
         id,
         amount(request.usdMicros),
         request.sessionId,
@@ -146,8 +152,16 @@ export class RedisBudgetStore implements BudgetStore {
         ...capsArgs(request.limits),
       ]);
       const [verdict, ...numbers] = asArray(reply, "reserve");
-      if (verdict === "ok") return { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
-      throw refusal("reserve", reply, verdict, numbers, request, false);
+      if (verdict !== "ok") throw refusal("reserve", reply, verdict, numbers, request, false);
+      const reservation = { id, sessionId: request.sessionId, usdMicros: request.usdMicros, request };
+      if (short === undefined) return reservation;
+      // Best effort: a release only lowers the counts, and one that is lost errs toward counting more.
+      await this.release(reservation).catch(() => undefined);
+      throw new CodedError(
+        ErrorCode.BUDGET_STORE_UNAVAILABLE,
+        `The Redis budget store at ${this.where} took the reservation, but ${short}, so a failover could forget it and let the caps be overspent: it was given back and nothing was paid. Check the replicas (INFO replication on the master) or lower store.minReplicasAcked; retry the call.`,
+        { url: this.where },
+      );
     });
   }
 
@@ -161,9 +175,17 @@ export class RedisBudgetStore implements BudgetStore {
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
         ...(authorization.lastValidBlockHeight ? { lastValidBlockHeight: authorization.lastValidBlockHeight } : {}),
       };
-      const reply = await this.run(SCRIPTS.recordSigned, [reservation.id, JSON.stringify(event), ...capsArgs(reservation.request.limits)]);
+      const { reply, short } = await this.runReplicated(SCRIPTS.recordSigned, [reservation.id, JSON.stringify(event), ...capsArgs(reservation.request.limits)]);
       const [verdict, ...numbers] = asArray(reply, "recordSigned");
-      if (verdict === "ok") return;
+      if (verdict === "ok" && short === undefined) return;
+      if (verdict === "ok") {
+        // Recorded as signed on the master, so it counts for good there: the amount is not returned.
+        throw new CodedError(
+          ErrorCode.BUDGET_STORE_UNAVAILABLE,
+          `The Redis budget store at ${this.where} recorded the signature, but ${short}, so a failover could forget it: the signed payment was not sent and nothing was paid. Its amount stays counted against the caps (it is recorded as signed). Check the replicas (INFO replication on the master) or lower store.minReplicasAcked; retry the call.`,
+          { reservation: reservation.id, url: this.where },
+        );
+      }
       if (verdict !== "gone") throw refusal("recordSigned", reply, verdict, numbers, reservation.request, true);
       throw new CodedError(
         ErrorCode.BUDGET_STORE_UNAVAILABLE,
@@ -326,9 +348,28 @@ export class RedisBudgetStore implements BudgetStore {
 
   private async run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], args: readonly string[]): Promise<unknown> {
     await ensureConnected(this.redis, this.options.timeoutMs);
+    return runScript(this.redis, script, this.keys, [...this.commonArgs(), ...args]);
+  }
+
+  /**
+   * A script whose write the caps rest on (a reservation, a signature), then, with
+   * minReplicasAcked, WAIT for that many replicas: `short` says why they did not all acknowledge.
+   */
+  private async runReplicated(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], args: readonly string[]): Promise<{ reply: unknown; short: string | undefined }> {
+    const replicas = this.options.minReplicasAcked ?? 0;
+    if (replicas === 0) return { reply: await this.run(script, args), short: undefined };
+    await ensureConnected(this.redis, this.options.timeoutMs);
+    // WAIT's own bound leaves the other half of timeoutMs for the round trip.
+    const waitMs = Math.floor(this.options.timeoutMs / 2);
+    const { reply, acked } = await runScriptThenWait(this.redis, script, this.keys, [...this.commonArgs(), ...args], replicas, waitMs);
+    if (acked instanceof Error) return { reply, short: `WAIT for its replicas failed (${acked.message})` };
+    if (acked >= replicas) return { reply, short: undefined };
+    return { reply, short: `only ${acked} of the ${replicas} replica(s) store.minReplicasAcked asks for acknowledged it within ${waitMs} ms` };
+  }
+
+  private commonArgs(): string[] {
     const clock = this.options.clockForTests;
-    const common = [clock ? String(Math.floor(clock())) : "", String(LEDGER_MAX_EVENTS)];
-    return runScript(this.redis, script, this.keys, [...common, ...args]);
+    return [clock ? String(Math.floor(clock())) : "", String(LEDGER_MAX_EVENTS)];
   }
 
   /** Every failure becomes BUDGET_STORE_UNAVAILABLE; refusals by a cap pass through as they are. */
@@ -385,6 +426,8 @@ function assertValidOptions(options: RedisBudgetStoreOptions): void {
   if (options.wallet === "" || /[{}]/.test(options.wallet)) problems.push(`the wallet "${options.wallet}" is empty or contains { or }`);
   if (!Number.isSafeInteger(options.leaseMs) || options.leaseMs <= 0) problems.push(`leaseMs (${options.leaseMs}) is not a positive integer`);
   if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs <= 0) problems.push(`timeoutMs (${options.timeoutMs}) is not a positive integer`);
+  const replicas = options.minReplicasAcked ?? 0;
+  if (!Number.isSafeInteger(replicas) || replicas < 0) problems.push(`minReplicasAcked (${replicas}) is not a whole number of replicas`);
   if (problems.length > 0) {
     throw new CodedError(
       ErrorCode.CONFIG_INVALID,

@@ -150,6 +150,11 @@ export const ConfigSchema = z.strictObject({
         /** An unsigned reservation of a server that died is returned after this long. */
         leaseMs: z.int().min(1000).max(3_600_000).default(60_000),
         timeoutMs: z.int().min(50).max(60_000).default(2_000),
+        /**
+         * Replicas that must hold each reservation and signature (WAIT) before a payment goes on:
+         * a failover cannot then forget spending. 0 for a single Redis; 1 for a cluster or a replicated Redis.
+         */
+        minReplicasAcked: z.int().min(0).max(16).default(0),
       }),
     ])
     .refine((store) => store.kind === "file" || (store.url === undefined) !== (store.cluster === undefined), {

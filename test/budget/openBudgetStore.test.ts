@@ -27,7 +27,7 @@ describe("openBudgetStore", () => {
   });
 
   it("opens the Redis store for { kind: redis }, one budget per wallet whatever the address's case", async () => {
-    const config = { kind: "redis" as const, url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000 };
+    const config = { kind: "redis" as const, url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000, minReplicasAcked: 0 };
     const wallet = "0xAbCdEf0000000000000000000000000000000001";
     const a = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet, logger });
     const b = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet: wallet.toLowerCase(), logger });
@@ -40,7 +40,7 @@ describe("openBudgetStore", () => {
   });
 
   it("keys a Solana-only wallet's Redis budget by its base58 address, case kept", async () => {
-    const config = { kind: "redis" as const, url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000 };
+    const config = { kind: "redis" as const, url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000, minReplicasAcked: 0 };
     const wallet = "9YTPXdhxfycNeoDgXc2RjCikXMRfhx5Ek6mVKVMhzcXm";
     const a = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet, logger });
     const lowered = await openBudgetStore({ store: config, ledgerPath: ledgerPath(), wallet: wallet.toLowerCase(), logger });
@@ -52,7 +52,7 @@ describe("openBudgetStore", () => {
 
   it("refuses a Redis store without a wallet address, saying how to set one", async () => {
     await expect(
-      openBudgetStore({ store: { kind: "redis", url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000 }, ledgerPath: ledgerPath(), wallet: null, logger }),
+      openBudgetStore({ store: { kind: "redis", url: redis.url, prefix: "open:", leaseMs: 60_000, timeoutMs: 2_000, minReplicasAcked: 0 }, ledgerPath: ledgerPath(), wallet: null, logger }),
     ).rejects.toMatchObject({ code: "CONFIG_INVALID", message: expect.stringMatching(/X402_PRIVATE_KEY or X402_KEY_FILE/) });
   });
 });

@@ -56,6 +56,8 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
           "--cluster-enabled", "yes",
           "--cluster-config-file", "nodes.conf",
           "--cluster-node-timeout", "2000",
+          // A replica's first sync starts at once, not 5 s later: WAIT counts only synced replicas.
+          "--repl-diskless-sync-delay", "0",
           "--cluster-port", String(ports[6 + i]),
         ]).then((server) => {
           running.push(server);
@@ -113,18 +115,22 @@ async function withConnection<T>(port: number, fn: (redis: Redis) => Promise<T>)
 
 /**
  * Every node says cluster_state:ok with all 16384 slots assigned and sees 3 masters and 3
- * replicas (the replica roles reach the other nodes by gossip, after redis-cli returns), within 30 s.
+ * replicas (the replica roles reach the other nodes by gossip, after redis-cli returns), and
+ * every replica has finished its first sync, within 30 s.
  */
 async function untilClusterOk(nodes: readonly RedisClusterNode[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (const node of nodes) {
     for (;;) {
-      const [info, roles] = await withConnection(node.port, async (redis) => [
+      const [info, roles, replication] = await withConnection(node.port, async (redis) => [
         String(await redis.call("CLUSTER", "INFO")),
         String(await redis.call("CLUSTER", "NODES")).trim().split("\n").map((line) => (line.split(" ")[2]?.includes("master") ? "master" : "replica")),
+        await redis.info("replication"),
       ]);
       const formed = roles.filter((r) => r === "master").length === 3 && roles.filter((r) => r === "replica").length === 3;
-      if (/cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info) && formed) break;
+      // A replica still in its first sync acknowledges nothing to WAIT (store.minReplicasAcked).
+      const synced = !/role:slave/.test(replication) || /master_link_status:up/.test(replication);
+      if (/cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info) && formed && synced) break;
       if (Date.now() > deadline) throw new Error(`test rig: the Redis Cluster did not reach cluster_state:ok on port ${node.port} within 30 s:\n${info}`);
       await new Promise((r) => setTimeout(r, 100));
     }
