@@ -1,7 +1,7 @@
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { formatError } from "../errors.js";
 import { loadWallet } from "../wallet/loadWallet.js";
-import { budgetEnv, compactArrays, SERVER_NAME } from "./clientConfig.js";
+import { addServerLines, budgetEnv } from "./clientConfig.js";
 import { runInitSolana } from "./initSolana.js";
 import { keyFilePath } from "./keyPath.js";
 import { writeNewKeyFile } from "./newKeyFile.js";
@@ -44,13 +44,6 @@ function refusal(path: string): string {
 
 function setupInstructions(address: string, path: string): string {
   const env = { X402_KEY_FILE: path, ...budgetEnv() };
-  const block = { mcpServers: { [SERVER_NAME]: { command: "npx", args: ["-y", "x402-wallet-mcp"], env } } };
-  const claudeAdd = [
-    "claude mcp add",
-    SERVER_NAME,
-    ...Object.entries(env).map(([name, value]) => `--env ${shellQuote(`${name}=${value}`)}`),
-    "-- npx -y x402-wallet-mcp",
-  ].join(" ");
   return [
     "Created a new wallet.",
     "",
@@ -62,13 +55,7 @@ function setupInstructions(address: string, path: string): string {
     `Fund it: send USDC on Base (eip155:8453) to ${address}.`,
     `To test first: get Base Sepolia USDC (eip155:84532) from a faucet, e.g. https://faucet.circle.com, for the same address.`,
     "",
-    "Add the server to Claude Desktop (claude_desktop_config.json), Cursor (~/.cursor/mcp.json) or another MCP client:",
-    "",
-    compactArrays(JSON.stringify(block, null, 2)),
-    "",
-    "Or to Claude Code:",
-    "",
-    `  ${claudeAdd}`,
+    ...addServerLines(env),
     "",
     `Then check the setup: X402_KEY_FILE=${shellQuote(path)} npx x402-wallet-mcp doctor`,
   ].join("\n");

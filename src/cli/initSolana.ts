@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { SOLANA_NETWORKS } from "../chains/solana/networks.js";
 import { formatError } from "../errors.js";
 import { loadSolanaWallet } from "../wallet/loadSolanaWallet.js";
-import { budgetEnv, compactArrays, SERVER_NAME } from "./clientConfig.js";
+import { addServerLines, budgetEnv } from "./clientConfig.js";
 import { solanaKeyFilePath } from "./keyPath.js";
 import { writeNewKeyFile } from "./newKeyFile.js";
 import { formatTable, print, printError, shellQuote } from "./output.js";
@@ -55,13 +55,6 @@ function refusal(path: string): string {
 function setupInstructions(address: string, path: string): string {
   const [mainnet, devnet] = SOLANA_NETWORKS;
   const env = { X402_SOLANA_KEY_FILE: path, X402_NETWORKS: SOLANA_NETWORKS.map((n) => n.caip2).join(","), ...budgetEnv() };
-  const block = { mcpServers: { [SERVER_NAME]: { command: "npx", args: ["-y", "x402-wallet-mcp"], env } } };
-  const claudeAdd = [
-    "claude mcp add",
-    SERVER_NAME,
-    ...Object.entries(env).map(([name, value]) => `--env ${shellQuote(`${name}=${value}`)}`),
-    "-- npx -y x402-wallet-mcp",
-  ].join(" ");
   return [
     "Created a new Solana wallet.",
     "",
@@ -73,13 +66,7 @@ function setupInstructions(address: string, path: string): string {
     `Fund it: send USDC on Solana (${mainnet?.caip2}) to ${address}. No SOL is needed: the facilitator pays the fee.`,
     `To test first: get Solana Devnet USDC (${devnet?.caip2}) from a faucet, e.g. https://faucet.circle.com, for the same address.`,
     "",
-    "Add the server to Claude Desktop (claude_desktop_config.json), Cursor (~/.cursor/mcp.json) or another MCP client:",
-    "",
-    compactArrays(JSON.stringify(block, null, 2)),
-    "",
-    "Or to Claude Code:",
-    "",
-    `  ${claudeAdd}`,
+    ...addServerLines(env),
     "",
     "Paying on EVM networks too: add X402_KEY_FILE (from `x402-wallet-mcp init`) to the same env block and list both families' networks in X402_NETWORKS.",
     "",
