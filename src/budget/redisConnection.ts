@@ -168,7 +168,14 @@ export async function runScriptThenWait(
     first(pipeline);
     return pipeline.wait(replicas, waitMs).exec();
   };
-  let results = await send((p) => p.evalsha(script.sha, keys.length, ...keys, ...args));
+  const evalsha = (p: ReturnType<RedisClient["pipeline"]>) => p.evalsha(script.sha, keys.length, ...keys, ...args);
+  let results = await send(evalsha);
+  // A pipeline does not follow MOVED when WAIT, which has no key, answered where the script was
+  // refused: the slot moved (a failover), the script did not run. Learn the slots and send again, once.
+  if (redis instanceof Cluster && /^(MOVED|ASK) /.test(results?.[0]?.[0]?.message ?? "")) {
+    await new Promise<void>((resolve, reject) => redis.refreshSlotsCache((error) => (error ? reject(error) : resolve())));
+    results = await send(evalsha);
+  }
   if (results?.[0]?.[0]?.message.startsWith("NOSCRIPT")) results = await send((p) => p.eval(script.lua, keys.length, ...keys, ...args));
   const [ran, waited] = results ?? [];
   if (!ran) throw new Error("the pipeline returned no reply");

@@ -23,6 +23,16 @@ export interface RedisClusterHandle {
   masterPortOf(key: string): Promise<number>;
   /** The ports of the masters, as CLUSTER NODES lists them. */
   masterPorts(): Promise<number[]>;
+  /** The port of a replica of the master on `port`, as CLUSTER NODES lists them. */
+  replicaPortOf(port: number): Promise<number>;
+  /** Sends SIGSTOP or SIGCONT to the server on `port`: a stopped replica lags behind its master. */
+  signal(port: number, signal: "SIGSTOP" | "SIGCONT"): void;
+  /** SIGKILLs the server on `port`: what it had not yet replicated dies with it. */
+  kill(port: number): void;
+  /** Waits until `key`'s slot has a master other than `port` (its replica promoted) and the cluster says ok; returns that master's port. */
+  untilPromotedFrom(port: number, key: string, withinMs: number): Promise<number>;
+  /** Starts a killed server again on its own data dir and nodes.conf, and waits until it is a synced replica (a killed master rejoins under the one promoted in its place). */
+  rejoin(port: number, withinMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,43 +60,91 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   try {
     const ports = await distinctFreePorts(12);
     const nodes = ports.slice(0, 6).map((port) => ({ port, url: `redis://127.0.0.1:${port}` }));
-    const launched = await Promise.all(
-      nodes.map((node, i) =>
-        launch(bin, node.port, redisDataDir(), [
-          "--cluster-enabled", "yes",
-          "--cluster-config-file", "nodes.conf",
-          "--cluster-node-timeout", "2000",
-          // A replica's first sync starts at once, not 5 s later: WAIT counts only synced replicas.
-          "--repl-diskless-sync-delay", "0",
-          "--cluster-port", String(ports[6 + i]),
-        ]).then((server) => {
-          running.push(server);
-          return server;
-        }),
-      ),
-    );
+    const dirs = nodes.map(() => redisDataDir());
+    const argsOf = (i: number) => [
+      "--cluster-enabled", "yes",
+      "--cluster-config-file", "nodes.conf",
+      "--cluster-node-timeout", "2000",
+      // A replica's first sync starts at once, not 5 s later: WAIT counts only synced replicas.
+      "--repl-diskless-sync-delay", "0",
+      "--cluster-port", String(ports[6 + i]),
+    ];
+    const byPort = new Map<number, Running>();
+    const start = (i: number) =>
+      launch(bin, nodes[i]!.port, dirs[i]!, argsOf(i)).then((server) => {
+        running.push(server);
+        byPort.set(nodes[i]!.port, server);
+        return server;
+      });
+    const launched = await Promise.all(nodes.map((_, i) => start(i)));
     if (launched.length !== 6) throw new Error("test rig: not every cluster node started");
     await run(cli, ["--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-replicas", "1", "--cluster-yes"], { timeout: 30_000 });
     await untilClusterOk(nodes);
-    const onNode = <T>(port: number, fn: (redis: Redis) => Promise<T>) => withConnection(port, fn);
+    const pidOf = (port: number) => {
+      const server = byPort.get(port);
+      if (!server) throw new Error(`test rig: no cluster node on port ${port}`);
+      return server.pid;
+    };
+    const killed = new Set<number>();
+    // Asked of a live node: a killed one answers nothing.
+    const onLiveNode = <T>(fn: (redis: Redis) => Promise<T>) => withConnection(nodes.find((n) => !killed.has(n.port))!.port, fn);
+    const masterPortOf = (key: string): Promise<number> =>
+      onLiveNode(async (redis) => {
+        const slot = Number(await redis.call("CLUSTER", "KEYSLOT", key));
+        const ranges = (await redis.call("CLUSTER", "SLOTS")) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
+        const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+        if (!range) throw new Error(`test rig: no master holds slot ${slot}`);
+        return Number(range[2][1]);
+      });
     return {
       urls: nodes.map((n) => n.url),
       nodes,
       startedInMs: Date.now() - started,
-      async masterPortOf(key) {
-        return onNode(nodes[0]!.port, async (redis) => {
-          const slot = Number(await redis.call("CLUSTER", "KEYSLOT", key));
-          const ranges = (await redis.call("CLUSTER", "SLOTS")) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
-          const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-          if (!range) throw new Error(`test rig: no master holds slot ${slot}`);
-          return Number(range[2][1]);
-        });
-      },
+      masterPortOf,
       async masterPorts() {
-        return onNode(nodes[0]!.port, async (redis) => {
+        return onLiveNode(async (redis) => {
           const lines = String(await redis.call("CLUSTER", "NODES")).trim().split("\n");
           return lines.filter((line) => line.split(" ")[2]?.includes("master")).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
         });
+      },
+      async replicaPortOf(port) {
+        return onLiveNode(async (redis) => {
+          const lines = String(await redis.call("CLUSTER", "NODES")).trim().split("\n").map((line) => line.split(" "));
+          const masterId = lines.find((fields) => fields[1]?.startsWith(`127.0.0.1:${port}@`))?.[0];
+          const replica = lines.find((fields) => fields[2]?.includes("slave") && fields[3] === masterId);
+          if (!masterId || !replica) throw new Error(`test rig: no replica of ${port} in CLUSTER NODES`);
+          return Number(/:(\d+)@/.exec(replica[1]!)?.[1]);
+        });
+      },
+      signal(port, signal) {
+        process.kill(pidOf(port), signal);
+      },
+      kill(port) {
+        killed.add(port);
+        process.kill(pidOf(port), "SIGKILL");
+      },
+      async untilPromotedFrom(port, key, withinMs) {
+        const deadline = Date.now() + withinMs;
+        for (;;) {
+          const master = await masterPortOf(key).catch(() => port);
+          const ok = await onLiveNode(async (redis) => /cluster_state:ok/.test(String(await redis.call("CLUSTER", "INFO"))));
+          if (master !== port && ok) return master;
+          if (Date.now() > deadline) throw new Error(`test rig: no replica of ${port} was promoted within ${withinMs} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      async rejoin(port, withinMs) {
+        const i = nodes.findIndex((n) => n.port === port);
+        if (i < 0 || !killed.has(port)) throw new Error(`test rig: ${port} is not a killed cluster node`);
+        await start(i);
+        killed.delete(port);
+        const deadline = Date.now() + withinMs;
+        for (;;) {
+          const replication = await withConnection(port, (redis) => redis.info("replication"));
+          if (/role:slave/.test(replication) && /master_link_status:up/.test(replication)) return;
+          if (Date.now() > deadline) throw new Error(`test rig: ${port} did not rejoin as a synced replica within ${withinMs} ms:\n${replication}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       },
       stop,
     };
