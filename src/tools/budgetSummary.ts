@@ -17,3 +17,13 @@ export async function budgetSummary(rt: Runtime): Promise<BudgetOutput> {
     day: view(usage.day, limits.perDay),
   };
 }
+
+/**
+ * The `budget` object when the store did not answer just after a call paid: the limits, with
+ * what was spent and what is left given as "unknown". A paid answer is never withheld for it.
+ */
+export function unknownBudget(rt: Runtime): BudgetOutput {
+  const limits = rt.limitsFor("");
+  const view = (limit: bigint) => ({ spent: "unknown", limit: formatUsd(limit), remaining: "unknown" });
+  return { perCall: formatUsd(limits.perCall), session: view(limits.perSession), day: view(limits.perDay) };
+}

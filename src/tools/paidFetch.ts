@@ -9,7 +9,7 @@ import { fetchWithPayment, type PaidFetchOutcome } from "../payment/fetchWithPay
 import { ReceiptSchema, type Receipt } from "../payment/receipt.js";
 import type { CallApprover } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
-import { budgetSummary } from "./budgetSummary.js";
+import { budgetSummary, unknownBudget } from "./budgetSummary.js";
 import { deliverBinary } from "./deliverBinary.js";
 import { progressReporter } from "./progress.js";
 import { BudgetOutput, RequestInput } from "./schemas.js";
@@ -97,7 +97,11 @@ async function present(
     raw: input.raw,
     maxImageBytes: rt.config.content.maxInlineBytes,
   });
-  const budget = await budgetSummary(rt);
+  // The content may have just been paid for: a store that stops answering now must not cost the agent its answer.
+  const budget = await budgetSummary(rt).catch((error: Error) => {
+    rt.logger.log("warning", `could not read the budget totals for the answer to ${response.url}: ${error.message}`);
+    return unknownBudget(rt);
+  });
   const summary = summaryLine(response.status, payment, cached, budget);
   const base = { status: response.status, url: response.url, contentType, cached, payment, budget };
 

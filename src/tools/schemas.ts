@@ -4,7 +4,7 @@ import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 
 /** Output shapes shared by tools. Field names are a public contract. */
 
-export const UsdString = z.string().describe("USD amount as a decimal string");
+export const UsdString = z.string().describe('USD amount as a decimal string ("unknown" when the budget store did not answer just after a paid call)');
 
 export const BudgetOutput = z.object({
   perCall: UsdString.describe("Most a single call may pay, in USD"),
