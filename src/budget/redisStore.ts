@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
-import { assertWithinCaps } from "./caps.js";
 import { parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { foldHistory } from "./ledgerHistory.js";
 import {
@@ -24,18 +23,17 @@ import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_A
 import {
   amount,
   asArray,
-  beyondExactRange,
+  capsArgs,
   fieldValue,
-  limit,
   normalizeHost,
   normalizePattern,
   optionalName,
   previousStreamId,
+  refusal,
   toMicros,
   walletKeys,
 } from "./redisWire.js";
 import type {
-  BudgetLimits,
   BudgetStore,
   HistoryEntry,
   HistoryQuery,
@@ -381,42 +379,6 @@ export class RedisBudgetStore implements BudgetStore {
       throw isCodedError(error) ? error : unavailable(this.where, what, error, consequence);
     }
   }
-}
-
-/** A payment's caps as the scripts read them (read_caps in redisScripts.ts). */
-function capsArgs(limits: BudgetLimits): string[] {
-  return [
-    limit(limits.perCall),
-    limit(limits.perSession),
-    limit(limits.perDay),
-    optionalName(limits.agent?.name),
-    limits.agent?.perDay === undefined ? "" : limit(limits.agent.perDay),
-    String(limits.hosts.length),
-    ...limits.hosts.flatMap((h) => [normalizePattern(h.pattern), h.perCall === undefined ? "" : limit(h.perCall), h.perDay === undefined ? "" : limit(h.perDay)]),
-  ];
-}
-
-/**
- * The error for a script's refusal: the very one the file store throws, from the numbers the
- * script saw (what is spent without this payment), or the exact-range one when only Lua's
- * arithmetic refused.
- */
-function refusal(what: string, reply: unknown, verdict: unknown, numbers: unknown[], request: ReserveRequest, atSigning: boolean): Error {
-  const { limits } = request;
-  if (verdict !== "refused" || numbers.length !== 3 + limits.hosts.length) return new Error(`unexpected reply to ${what}: ${JSON.stringify(reply)}`);
-  const spent = numbers.map(toMicros);
-  const usage: Usage = {
-    session: spent[0] as bigint,
-    day: spent[1] as bigint,
-    agentDay: spent[2] as bigint,
-    hostsDay: limits.hosts.map((h, i) => ({ pattern: h.pattern, spent: spent[3 + i] as bigint })),
-  };
-  try {
-    assertWithinCaps({ usdMicros: request.usdMicros, limits, usage, url: request.meta.url, perCallFromCaller: request.perCallFromCaller, atSigning });
-  } catch (error) {
-    return error as Error;
-  }
-  return beyondExactRange(request);
 }
 
 function assertValidOptions(options: RedisBudgetStoreOptions): void {

@@ -1,6 +1,7 @@
 import { CodedError, ErrorCode } from "../errors.js";
 import { formatUsd } from "../money.js";
-import type { ReserveRequest } from "./types.js";
+import { assertWithinCaps } from "./caps.js";
+import type { BudgetLimits, ReserveRequest, Usage } from "./types.js";
 
 /**
  * How values cross between the Redis store and its Lua scripts (redisScripts.ts): key names,
@@ -81,4 +82,40 @@ export function beyondExactRange(request: ReserveRequest): CodedError {
     )} USD per cap exactly, and this payment would go past it. Nothing was paid.`,
     { price: formatUsd(request.usdMicros), limit: formatUsd(MAX_EXACT_MICROS) },
   );
+}
+
+/** A payment's caps as the scripts read them (read_caps in redisScripts.ts). */
+export function capsArgs(limits: BudgetLimits): string[] {
+  return [
+    limit(limits.perCall),
+    limit(limits.perSession),
+    limit(limits.perDay),
+    optionalName(limits.agent?.name),
+    limits.agent?.perDay === undefined ? "" : limit(limits.agent.perDay),
+    String(limits.hosts.length),
+    ...limits.hosts.flatMap((h) => [normalizePattern(h.pattern), h.perCall === undefined ? "" : limit(h.perCall), h.perDay === undefined ? "" : limit(h.perDay)]),
+  ];
+}
+
+/**
+ * The error for a script's refusal: the very one the file store throws, from the numbers the
+ * script saw (what is spent without this payment), or the exact-range one when only Lua's
+ * arithmetic refused.
+ */
+export function refusal(what: string, reply: unknown, verdict: unknown, numbers: unknown[], request: ReserveRequest, atSigning: boolean): Error {
+  const { limits } = request;
+  if (verdict !== "refused" || numbers.length !== 3 + limits.hosts.length) return new Error(`unexpected reply to ${what}: ${JSON.stringify(reply)}`);
+  const spent = numbers.map(toMicros);
+  const usage: Usage = {
+    session: spent[0] as bigint,
+    day: spent[1] as bigint,
+    agentDay: spent[2] as bigint,
+    hostsDay: limits.hosts.map((h, i) => ({ pattern: h.pattern, spent: spent[3 + i] as bigint })),
+  };
+  try {
+    assertWithinCaps({ usdMicros: request.usdMicros, limits, usage, url: request.meta.url, perCallFromCaller: request.perCallFromCaller, atSigning });
+  } catch (error) {
+    return error as Error;
+  }
+  return beyondExactRange(request);
 }
