@@ -7,7 +7,9 @@ import type { ReserveRequest } from "./types.js";
  * `reserve` line, then `sign` before its header is sent, then `outcome` (possibly
  * several, e.g. settled then verified) or `release` when nothing was signed. An `upto`
  * payment whose transfer was read on-chain adds `actual`: from then on it counts what was
- * taken instead of the maximum it signed.
+ * taken instead of the maximum it signed. Reconciliation with the chain adds `expired` when
+ * the chain proves a signed authorization can no longer move money (it expired unused): from
+ * then on the payment counts nothing.
  * Integers that can exceed 2^53 are decimal strings.
  *
  * A payment counts in the rolling 24 h from its `sign` line, which may come long after its
@@ -61,7 +63,10 @@ export const ReleaseEvent = z.object({ type: z.literal("release"), id: z.string(
 /** What a signed payment counts from now on (USD micros, rounded up); only ever lowers it. */
 export const ActualEvent = z.object({ type: z.literal("actual"), id: z.string(), at: z.number(), usdMicros: Integer });
 
-export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent]);
+/** The chain proves this signed payment moved no money and never can; `reason` says how (shown to the person). */
+export const ExpiredEvent = z.object({ type: z.literal("expired"), id: z.string(), at: z.number(), reason: z.string() });
+
+export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent, ExpiredEvent]);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
 export type ReserveEvent = z.infer<typeof ReserveEvent>;
 

@@ -33,13 +33,18 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
     if (event.type === "release") {
       if (entry.status === "reserved") released.add(event.id);
     }
-    else if (event.type === "actual") {
+    else if (event.type === "expired") {
+      if (entry.status === "reserved") continue;
+      entry.status = "expired";
+      entry.usdMicros = 0n;
+      entry.expired = { at: event.at, reason: event.reason };
+    } else if (event.type === "actual") {
       const actual = BigInt(event.usdMicros);
       if (entry.status !== "reserved" && actual < entry.usdMicros) entry.usdMicros = actual;
     } else if (event.type === "sign") {
       entry.payer = event.payer;
       if (entry.status === "reserved") entry.status = "signed";
-    } else {
+    } else if (entry.status !== "expired") {
       entry.status = event.status;
       entry.receipt = event.receipt;
     }

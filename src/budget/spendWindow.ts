@@ -20,7 +20,8 @@ interface Spend {
  * and start-up do not grow with history. A reservation counts until it is released, a
  * signed one for good, and in the rolling 24 h from its signing (an approval wait must
  * not let two full daily budgets be signed less than 24 h apart). An `actual` line lowers
- * a signed one to what was taken, in the day and in its session.
+ * a signed one to what was taken, in the day and in its session; an `expired` one (the chain
+ * proved it moved nothing) stops counting anywhere.
  */
 export class SpendWindow {
   /** Insertion-ordered (ledger order, which is time order), so expiry pops from the front. */
@@ -65,13 +66,20 @@ export class SpendWindow {
       this.inWindow.set(event.id, { ...spend, usdMicros: actual });
       this.daySum -= returned;
       this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) - returned);
+    } else if (event.type === "expired") {
+      const spend = this.inWindow.get(event.id);
+      if (spend) this.remove(event.id, spend);
     } else {
       const spend = this.inWindow.get(event.id);
       if (!spend || spend.signed) return;
-      this.inWindow.delete(event.id);
-      this.daySum -= spend.usdMicros;
-      this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) - spend.usdMicros);
+      this.remove(event.id, spend);
     }
+  }
+
+  private remove(id: string, spend: Spend): void {
+    this.inWindow.delete(id);
+    this.daySum -= spend.usdMicros;
+    this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) - spend.usdMicros);
   }
 
   /** Whether a reservation still counts at `now` and is signed; undefined once released or aged out. */
@@ -114,7 +122,7 @@ export class SpendWindow {
       // first young entry may keep a slightly older one a little longer, never less.
       if (spend.at > cutoff) break;
       this.inWindow.delete(id);
-      this.daySum -= spend.usdMicros;
+    this.daySum -= spend.usdMicros;
     }
   }
 }

@@ -104,6 +104,8 @@ export interface HistoryEntry {
   payer: string | undefined;
   status: Receipt["status"] | "reserved" | "signed";
   receipt: Receipt | null;
+  /** Reconciliation found it expired unused on-chain: it counts nothing (`usdMicros` is 0). */
+  expired?: { at: number; reason: string };
 }
 
 /**

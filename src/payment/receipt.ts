@@ -10,9 +10,9 @@ import type { PaymentOption } from "../x402/types.js";
  */
 export const ReceiptSchema = z.object({
   status: z
-    .enum(["settled", "unconfirmed", "verified", "mismatch", "rejected"])
+    .enum(["settled", "unconfirmed", "verified", "mismatch", "rejected", "expired"])
     .describe(
-      "settled: the server reported a transaction (or, for upto, that it took nothing: no transaction); verified: that transaction was read on-chain, moves exactly what was signed (upto: exactly the amount the server reports taking) and uses this payment's own authorization (its nonce); mismatch: it does not, or an upto server claims more than its maximum (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
+      "expired: reconciliation read on-chain that the signed authorization expired unused, so it moved nothing and no longer counts against any cap (see note); settled: the server reported a transaction (or, for upto, that it took nothing: no transaction); verified: that transaction was read on-chain, moves exactly what was signed (upto: exactly the amount the server reports taking) and uses this payment's own authorization (its nonce); mismatch: it does not, or an upto server claims more than its maximum (see note); unconfirmed: no usable settlement report; rejected: the server refused the payment",
     ),
   amount: z
     .string()

@@ -55,9 +55,19 @@ function totalBy(entries: HistoryEntry[], keyOf: (e: HistoryEntry) => string): [
   return [...totals].map(([key, t]) => [key, { spent: formatUsd(t.micros), payments: t.payments }]);
 }
 
-/** A payment whose process stopped before its outcome was written still gets a receipt, marked so. */
-function receiptOf(rt: Runtime, entry: HistoryEntry): Receipt {
-  if (entry.receipt) return entry.receipt;
+/**
+ * A payment whose process stopped before its outcome was written still gets a receipt, marked
+ * so; one that reconciliation found expired says so, when and why, over whatever it said before.
+ */
+export function receiptOf(rt: Runtime, entry: HistoryEntry): Receipt {
+  if (entry.expired) {
+    const earlier = entry.receipt ?? unrecordedReceipt(rt, entry);
+    return { ...earlier, status: "expired", transaction: null, explorerUrl: null, note: `expired unused (found ${new Date(entry.expired.at).toISOString()}): ${entry.expired.reason}` };
+  }
+  return entry.receipt ?? unrecordedReceipt(rt, entry);
+}
+
+function unrecordedReceipt(rt: Runtime, entry: HistoryEntry): Receipt {
   const asset = findAsset(rt.assets, entry.meta.network, entry.meta.asset);
   return {
     status: "unconfirmed",
