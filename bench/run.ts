@@ -13,6 +13,7 @@ import { memory } from "./memory.js";
 import { paidCallOverhead } from "./paidCallOverhead.js";
 import { permit2Overhead } from "./permit2Overhead.js";
 import { redisReservations } from "./redisReservations.js";
+import { replicaLatency } from "./replicaLatency.js";
 import { solanaOverhead } from "./solanaOverhead.js";
 import { FLEET, SECTIONS, extractSection, sectionOf, sectionText, withSection, type Section } from "./sections.js";
 import { formatTable, type Row, type ScenarioResult } from "./stats.js";
@@ -46,6 +47,7 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   fleetThroughput,
   permit2Overhead,
   solanaOverhead,
+  replicaLatency: () => replicaLatency(),
 };
 /** Names that stand for several scenarios on the command line. */
 const GROUPS: Record<string, readonly string[]> = { fleet: FLEET.scenarios };

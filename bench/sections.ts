@@ -38,7 +38,15 @@ export const SOLANA: Section = {
     "`npm run bench -- solanaOverhead` replaces this section only; a full run writes it with the rest.",
 };
 
-export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA];
+export const REPLICAS: Section = {
+  heading: "## Redis replicas (issue 21)",
+  scenarios: ["replicaLatency"],
+  intro:
+    "What `store.minReplicasAcked: 1` adds to a payment's two budget scripts (reserve, then recordSigned, each followed by `WAIT 1`), on a 3-master, 3-replica Redis Cluster on loopback, against `minReplicasAcked: 0` in the same run. " +
+    "`npm run bench -- replicaLatency` replaces this section only; a full run writes it with the rest.",
+};
+
+export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA, REPLICAS];
 
 /** The section that `scenario` belongs to, or undefined for the main table. */
 export function sectionOf(scenario: string): Section | undefined {
@@ -73,7 +81,8 @@ export function extractSection(text: string, heading: string): string {
 /** `text` with its section under `heading` replaced by `section` (appended when it had none; removed when `section` is ""). */
 export function withSection(text: string, heading: string, section: string): string {
   const { start, end } = bounds(text, heading);
-  const body = section === "" ? "" : section.endsWith("\n") ? section : `${section}\n`;
+  // One newline at its end, whatever it came with: rewriting a section with itself changes nothing.
+  const body = section === "" ? "" : section.replace(/\n*$/, "\n");
   if (start === -1) return body === "" ? text : `${text.replace(/\n*$/, "\n\n")}${body}`;
   return text.slice(0, start) + body + (end < text.length && body !== "" ? "\n" : "") + text.slice(end);
 }
