@@ -9,6 +9,7 @@ import { acquireLedgerLock, STALE_LOCK_MS, type LedgerLock } from "./ledgerLock.
 import { DAY_MS, SpendWindow } from "./spendWindow.js";
 import type {
   BudgetStore,
+  ExternalTransfer,
   HistoryEntry,
   HistoryQuery,
   PaymentOutcome,
@@ -160,7 +161,7 @@ export class FileBudgetStore implements BudgetStore {
     }, true);
   }
 
-  commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
+  commit(reservation: Pick<Reservation, "id">, outcome: PaymentOutcome): Promise<void> {
     return this.exclusive(async () => {
       this.append({
         type: "outcome",
@@ -181,11 +182,42 @@ export class FileBudgetStore implements BudgetStore {
    * Not waited for on disk: lost to a power cut, the payment counts its maximum, which errs
    * on the side of the caps. The window applies only what lowers a signed payment.
    */
-  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void> {
+  settleActual(reservation: Pick<Reservation, "id">, usdMicros: bigint): Promise<void> {
     return this.exclusive(
       async () => this.append({ type: "actual", id: reservation.id, at: this.now(), usdMicros: usdMicros.toString() }),
       false,
     );
+  }
+
+  /** Every process sharing the ledger applies the line when it next catches up, before its next check. */
+  expire(id: string, reason: string): Promise<"expired" | "unchanged"> {
+    return this.exclusive(async () => {
+      const at = this.now();
+      const signed = this.window.signedAt(id, at);
+      if (signed === false) throw new Error(`payment ${id} was never signed; only a signed one can expire`);
+      this.append({ type: "expired", id, at, reason });
+      return signed ? "expired" : "unchanged";
+    }, true);
+  }
+
+  recordExternal(transfer: ExternalTransfer): Promise<"recorded" | "known"> {
+    return this.exclusive(async () => {
+      const at = this.now();
+      if (this.window.signedAt(transfer.id, at) !== undefined) return "known";
+      this.append({
+        type: "external",
+        id: transfer.id,
+        at,
+        network: transfer.network,
+        asset: transfer.asset,
+        transaction: transfer.transaction,
+        to: transfer.to,
+        amountAtomic: transfer.amountAtomic.toString(),
+        usdMicros: transfer.usdMicros.toString(),
+        blockAt: transfer.blockAt,
+      });
+      return "recorded";
+    }, true);
   }
 
   async usage(query: UsageQuery): Promise<Usage> {

@@ -66,11 +66,30 @@ export const ActualEvent = z.object({ type: z.literal("actual"), id: z.string(),
 /** The chain proves this signed payment moved no money and never can; `reason` says how (shown to the person). */
 export const ExpiredEvent = z.object({ type: z.literal("expired"), id: z.string(), at: z.number(), reason: z.string() });
 
-export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent, ExpiredEvent]);
+/**
+ * An outgoing transfer from the wallet no ledger entry explains. `id` is the transfer's own
+ * (network, transaction, log index), so recording it twice counts it once.
+ */
+export const ExternalEvent = z.object({
+  type: z.literal("external"),
+  id: z.string(),
+  at: z.number(),
+  network: z.string(),
+  asset: z.string(),
+  transaction: z.string(),
+  to: z.string(),
+  amountAtomic: Integer,
+  usdMicros: Integer,
+  /** When the chain included it (ms, the block's timestamp). */
+  blockAt: z.number(),
+});
+
+export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent, ExpiredEvent, ExternalEvent]);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
 export type ReserveEvent = z.infer<typeof ReserveEvent>;
 
 /** Parses one line; null for a line that is torn or not ours (reported by the caller, never fatal). */
+export type ExternalEvent = z.infer<typeof ExternalEvent>;
 export function parseLedgerLine(line: string): LedgerEvent | null {
   try {
     const parsed = LedgerEvent.safeParse(JSON.parse(line));

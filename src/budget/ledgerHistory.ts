@@ -27,6 +27,8 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
       });
       continue;
     }
+    // An external transfer is no payment of ours: reconciliation reports it, the history does not.
+    if (event.type === "external") continue;
     const entry = byId.get(event.id);
     if (!entry) continue;
     // A release after a signature is ignored, as the caps ignore it: signed money is spent.
@@ -43,6 +45,12 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
       if (entry.status !== "reserved" && actual < entry.usdMicros) entry.usdMicros = actual;
     } else if (event.type === "sign") {
       entry.payer = event.payer;
+      entry.authorization = {
+        validBefore: event.validBefore,
+        nonce: event.nonce,
+        ...(event.lastValidBlockHeight !== undefined ? { lastValidBlockHeight: event.lastValidBlockHeight } : {}),
+        signedAt: event.at,
+      };
       if (entry.status === "reserved") entry.status = "signed";
     } else if (entry.status !== "expired") {
       entry.status = event.status;

@@ -36,6 +36,11 @@ export function paymentsToImport(events: readonly LedgerEvent[], now: number): P
       if (payment.state === "signed" && BigInt(event.usdMicros) < payment.usdMicros) payment.usdMicros = BigInt(event.usdMicros);
       continue;
     }
+    if (event.type === "expired") {
+      // As SpendWindow applies it: the chain proved it moved nothing, so it counts nothing.
+      if (payment.state === "signed") payment.state = "released";
+      continue;
+    }
     if (payment.state !== "held") continue;
     payment.state = event.type === "release" ? "released" : "signed";
     if (payment.state === "signed") payment.since = Math.max(payment.since, event.at);

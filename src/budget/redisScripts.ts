@@ -351,6 +351,41 @@ return result
 `;
 
 /**
+ * ARGV: [3] id, [4] expired event JSON. Reconciliation proved on-chain that a signed payment
+ * can no longer move money: it leaves the window and every total (day, host, agent, session),
+ * as a release would. One still leased (never signed) is refused; one gone (already expired,
+ * or aged out) loses nothing more. The event is written unless refused.
+ * Returns "expired", "unchanged" or "unsigned".
+ */
+export const EXPIRE = `${PRELUDE}
+local id, event = ARGV[3], ARGV[4]
+local raw = redis.call('HGET', SPENDS, id)
+local result = 'unchanged'
+if raw then
+  if redis.call('ZSCORE', LEASES, id) then return 'unsigned' end
+  forget(id, cjson.decode(raw), true)
+  result = 'expired'
+end
+append(at_now(event))
+return result
+`;
+
+/**
+ * ARGV: [3] id (the transfer's own), [4] usd, [5] external event JSON. A transfer out of the
+ * wallet that no ledger entry explains counts in the day's total from now (no host, agent or
+ * session: host "" matches no pattern); recorded again while it counts, it changes nothing.
+ * Returns "recorded" or "known".
+ */
+export const RECORD_EXTERNAL = `${PRELUDE}
+local id, usd, event = ARGV[3], ARGV[4], ARGV[5]
+trim_window()
+if redis.call('HEXISTS', SPENDS, id) == 1 then return 'known' end
+count(id, {usd = usd, host = '', session = ''}, NOW, false)
+append(at_now(event))
+return 'recorded'
+`;
+
+/**
  * ARGV: [3] session id, [4] agent (optional name), [5] n, then n normalized patterns. Reclaims
  * and trims first, so the numbers are the ones a reserve would see.
  * Returns {session spent, day spent, agent spent, per pattern...}.

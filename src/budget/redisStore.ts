@@ -19,7 +19,7 @@ import {
   type RedisClient,
 } from "./redisConnection.js";
 import type { PaymentToImport } from "./paymentsToImport.js";
-import { COMMIT, IMPORT, LEDGER_FIELD, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
+import { COMMIT, EXPIRE, IMPORT, LEDGER_FIELD, RECORD_EXTERNAL, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
 import {
   amount,
   asArray,
@@ -35,6 +35,7 @@ import {
 } from "./redisWire.js";
 import type {
   BudgetStore,
+  ExternalTransfer,
   HistoryEntry,
   HistoryQuery,
   PaymentOutcome,
@@ -62,6 +63,8 @@ const SCRIPTS = {
   settleActual: scriptOf(SETTLE_ACTUAL),
   usage: scriptOf(USAGE),
   import: scriptOf(IMPORT),
+  expire: scriptOf(EXPIRE),
+  recordExternal: scriptOf(RECORD_EXTERNAL),
 };
 
 export interface RedisBudgetStoreOptions {
@@ -193,7 +196,7 @@ export class RedisBudgetStore implements BudgetStore {
     });
   }
 
-  commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void> {
+  commit(reservation: Pick<Reservation, "id">, outcome: PaymentOutcome): Promise<void> {
     return this.guard("recording the payment outcome", "The payment still counts against the budget; only its outcome was not recorded.", async () => {
       const event: Untimed<LedgerEvent> = {
         type: "outcome",
@@ -206,7 +209,7 @@ export class RedisBudgetStore implements BudgetStore {
       if (reply === "gone") {
         this.options.logger.log(
           "error",
-          `an outcome (${outcome.status}) was recorded for reservation ${reservation.id}, which no longer held its ${formatUsd(reservation.usdMicros)} USD (released or reclaimed before it was signed)`,
+          `an outcome (${outcome.status}) was recorded for reservation ${reservation.id}, which no longer held its amount (released or reclaimed before it was signed, or aged out of the day)`,
         );
       } else if (reply !== "ok") {
         throw new Error(`unexpected reply to commit: ${JSON.stringify(reply)}`);
@@ -223,11 +226,40 @@ export class RedisBudgetStore implements BudgetStore {
     });
   }
 
-  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void> {
+  settleActual(reservation: Pick<Reservation, "id">, usdMicros: bigint): Promise<void> {
     return this.guard("recording the amount taken", "The payment still counts its maximum against the budget.", async () => {
       const event: Untimed<LedgerEvent> = { type: "actual", id: reservation.id, usdMicros: usdMicros.toString() };
       const reply = await this.run(SCRIPTS.settleActual, [reservation.id, amount(usdMicros), JSON.stringify(event)]);
       if (reply !== "lowered" && reply !== "kept" && reply !== "gone") throw new Error(`unexpected reply to settleActual: ${JSON.stringify(reply)}`);
+    });
+  }
+
+  expire(id: string, reason: string): Promise<"expired" | "unchanged"> {
+    return this.guard("recording an expired payment", "The payment still counts against the budget.", async () => {
+      const event: Untimed<LedgerEvent> = { type: "expired", id, reason };
+      const reply = await this.run(SCRIPTS.expire, [id, JSON.stringify(event)]);
+      if (reply === "expired" || reply === "unchanged") return reply;
+      if (reply === "unsigned") throw new Error(`payment ${id} was never signed; only a signed one can expire`);
+      throw new Error(`unexpected reply to expire: ${JSON.stringify(reply)}`);
+    });
+  }
+
+  recordExternal(transfer: ExternalTransfer): Promise<"recorded" | "known"> {
+    return this.guard("recording a transfer from the wallet", "It is not counted in the day's total yet.", async () => {
+      const event: Untimed<LedgerEvent> = {
+        type: "external",
+        id: transfer.id,
+        network: transfer.network,
+        asset: transfer.asset,
+        transaction: transfer.transaction,
+        to: transfer.to,
+        amountAtomic: transfer.amountAtomic.toString(),
+        usdMicros: transfer.usdMicros.toString(),
+        blockAt: transfer.blockAt,
+      };
+      const reply = await this.run(SCRIPTS.recordExternal, [transfer.id, amount(transfer.usdMicros), JSON.stringify(event)]);
+      if (reply === "recorded" || reply === "known") return reply;
+      throw new Error(`unexpected reply to recordExternal: ${JSON.stringify(reply)}`);
     });
   }
 

@@ -21,7 +21,8 @@ interface Spend {
  * signed one for good, and in the rolling 24 h from its signing (an approval wait must
  * not let two full daily budgets be signed less than 24 h apart). An `actual` line lowers
  * a signed one to what was taken, in the day and in its session; an `expired` one (the chain
- * proved it moved nothing) stops counting anywhere.
+ * proved it moved nothing) stops counting anywhere. An `external` transfer (the key spent elsewhere)
+ * counts in the day's total only.
  */
 export class SpendWindow {
   /** Insertion-ordered (ledger order, which is time order), so expiry pops from the front. */
@@ -66,6 +67,10 @@ export class SpendWindow {
       this.inWindow.set(event.id, { ...spend, usdMicros: actual });
       this.daySum -= returned;
       this.sessions.set(spend.sessionId, (this.sessions.get(spend.sessionId) ?? 0n) - returned);
+    } else if (event.type === "external") {
+      // No session, host or agent: only the wallet's day total counts what the key spent elsewhere.
+      if (this.inWindow.has(event.id)) return;
+      this.add(event.id, { at: event.at, host: "", sessionId: "", agent: undefined, usdMicros: BigInt(event.usdMicros), signed: true });
     } else if (event.type === "expired") {
       const spend = this.inWindow.get(event.id);
       if (spend) this.remove(event.id, spend);

@@ -106,6 +106,22 @@ export interface HistoryEntry {
   receipt: Receipt | null;
   /** Reconciliation found it expired unused on-chain: it counts nothing (`usdMicros` is 0). */
   expired?: { at: number; reason: string };
+  /** What its sign line recorded (reconciliation reads the chain with it); absent until signed. */
+  authorization?: Omit<SignedAuthorization, "payer"> & { signedAt: number };
+}
+
+/** A transfer out of the wallet that no ledger entry explains, as reconciliation records it. */
+export interface ExternalTransfer {
+  /** The transfer's own id (network, transaction, log index): recording it again counts it once. */
+  id: string;
+  network: string;
+  asset: string;
+  transaction: string;
+  to: string;
+  amountAtomic: bigint;
+  usdMicros: bigint;
+  /** When the chain included it (ms). */
+  blockAt: number;
 }
 
 /**
@@ -124,14 +140,28 @@ export interface HistoryEntry {
 export interface BudgetStore {
   reserve(request: ReserveRequest): Promise<Reservation>;
   recordSigned(reservation: Reservation, authorization: SignedAuthorization): Promise<void>;
-  commit(reservation: Reservation, outcome: PaymentOutcome): Promise<void>;
+  /** Also reconciliation's outcome by id (a late settlement read on-chain: verified, with its transaction). */
+  commit(reservation: Pick<Reservation, "id">, outcome: PaymentOutcome): Promise<void>;
   release(reservation: Reservation): Promise<void>;
   /**
    * From now on the signed payment counts `usdMicros` (what was taken, rounded up), never more
    * than it counted before: a larger amount, a repeat, or a reservation not signed (or no
    * longer counted) changes nothing. Atomic across processes; the ledger records it.
    */
-  settleActual(reservation: Reservation, usdMicros: bigint): Promise<void>;
+  settleActual(reservation: Pick<Reservation, "id">, usdMicros: bigint): Promise<void>;
+  /**
+   * Reconciliation: the chain proves this signed payment can no longer move money (it expired
+   * unused). From now on it counts nothing in any total (day, host, agent, session), here and
+   * in every process sharing the store at its next call. Atomic; a payment that no longer
+   * counts (already expired, or aged out of the day) loses nothing more, and only its line is
+   * written. "expired" when it still counted, "unchanged" otherwise. Never for an unsigned one.
+   */
+  expire(id: string, reason: string): Promise<"expired" | "unchanged">;
+  /**
+   * Reconciliation: a transfer out of the wallet no entry explains counts in the day's total
+   * from now, for 24 h. "known" when it is counted already (recorded by another run).
+   */
+  recordExternal(transfer: ExternalTransfer): Promise<"recorded" | "known">;
   usage(query: UsageQuery): Promise<Usage>;
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
   close(): Promise<void>;

@@ -59,6 +59,8 @@ export interface SignedPayment {
   nonce: string | undefined;
   /** What the chain shows when this authorization is settled; the on-chain check requires it. */
   authorization: AuthorizationId | undefined;
+  /** Solana: the block height after which the signed transaction can no longer land (a resend is checked against it). */
+  lastValidBlockHeight?: bigint | undefined;
 }
 
 /**
@@ -133,6 +135,8 @@ export interface ChainReads {
   readDecimals(asset: AssetInfo): Promise<number>;
   /** Solana: the latest blockhash, and the last block height at which a transaction made with it can land. */
   readLatestBlockhash?(network: string): Promise<{ blockhash: string; lastValidBlockHeight: bigint }>;
+  /** Solana: the network's current block height, to compare with a transaction's last valid one. */
+  readBlockHeight?(network: string): Promise<bigint>;
   /** Solana: the program owning the account at `address`, or null when there is no account. */
   readAccountOwner?(network: string, address: string): Promise<string | null>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
@@ -181,6 +185,20 @@ export interface ChainFamily {
   explorerUrl?(caip2: string, transaction: string): string | null;
   /** How to configure this family's key, for the refusal of its options when none is. */
   readonly keyHint: string;
+  /** Sign-in-with-x (CAIP-122): how the wallet's key of this family proves it paid before. */
+  readonly signIn: SignInSigning;
   /** Its chain reads, through `rpc[network]` where the owner set one. */
   reads(rpc: Readonly<Record<string, string>>, timeoutMs: number): ChainReads;
+}
+
+/**
+ * A family's side of sign-in-with-x: the signature type servers name in `supportedChains`,
+ * and the signature of a sign-in message by the wallet's key, written as the family writes
+ * signatures. Only a sign-in text is signed here, never a payment.
+ */
+export interface SignInSigning {
+  /** `eip191` (EVM), `ed25519` (Solana). */
+  readonly type: string;
+  /** EVM: EIP-191 personal message, 0x hex; Solana: Ed25519 over the UTF-8 text, base58. */
+  sign(signer: ChainSigner, message: string): Promise<string>;
 }

@@ -99,6 +99,16 @@ export const ConfigSchema = z.strictObject({
    * round trip instead of two). A changed price falls back to the normal path once.
    */
   fastPath: z.boolean().default(false),
+  /**
+   * Sign-in-with-x: a server that offers it gets, instead of a second payment, a message signed
+   * by the key that paid it before for the same resource (origin and path) within rememberDays.
+   */
+  siwx: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      rememberDays: z.int().min(1).max(3650).default(30),
+    })
+    .prefault({}),
   /** Check each settlement on-chain (a Transfer of exactly what we signed) before reporting it. */
   verifySettlement: z.boolean().default(true),
   verifyTimeoutMs: z.int().min(0).max(120_000).default(5_000),

@@ -15,6 +15,7 @@ import { selectionPolicy } from "./capsFor.js";
 import type { KnownPrice } from "./knownPrices.js";
 import type { Receipt } from "./receipt.js";
 import { describeSigned, sendPaid } from "./sendPaid.js";
+import { signInWithX, type SignIn } from "./signInWithX.js";
 
 export interface PaidFetchRequest extends HttpRequest {
   /** A lower per-call cap for this call only, in USD micros. */
@@ -26,6 +27,8 @@ export interface PaidFetchOutcome {
   payment: Receipt | null;
   /** Served from the pay-once cache: `payment` is the original receipt, nothing was paid now. */
   cached: boolean;
+  /** Signed in with sign-in-with-x instead of paying (`payment` is null): who, and the earlier payment. */
+  signIn?: SignIn | undefined;
 }
 
 export interface PaidFetchOptions {
@@ -37,7 +40,8 @@ export interface PaidFetchOptions {
 }
 
 /**
- * One paid request, in a straight line: host policy → probe → parse the 402 → choose →
+ * One paid request, in a straight line: host policy → probe → parse the 402 → sign in
+ * instead, when the server offers it and this wallet paid for the resource before → choose →
  * authorize (every cap, funds, approval, signature, ledger) → one paid retry of exactly the
  * request the 402 answered → settlement → commit. A second 402 after paying is reported,
  * never paid again. With `fastPath`, a URL this owner paid recently at a known price is paid
@@ -81,6 +85,11 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   }
   if (upFront && stillOffered(required, upFront.chosen)) throw upFront.refused;
   requireWallet(rt, payUrl);
+  // After an up-front payment the 402 answered a payment, not a request to sign in.
+  if (!upFront) {
+    const signedIn = await signInWithX(rt, first, required, options.signal);
+    if (signedIn) return { response: signedIn.response, payment: null, cached: false, signIn: signedIn.signIn };
+  }
   const chosen = selectPaymentOption(required, selectionPolicy(rt), payUrl);
   // The selection refuses every option whose family has no key, so the chosen one has its signer.
   const account = signerFor(rt, chosen.option.network)!;

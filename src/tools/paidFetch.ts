@@ -7,6 +7,7 @@ import { renderBody } from "../content/renderBody.js";
 import { parseUsd } from "../money.js";
 import { fetchWithPayment, type PaidFetchOutcome } from "../payment/fetchWithPayment.js";
 import { ReceiptSchema, type Receipt } from "../payment/receipt.js";
+import type { SignIn } from "../payment/signInWithX.js";
 import type { CallApprover } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import { budgetSummary, unknownBudget } from "./budgetSummary.js";
@@ -42,7 +43,15 @@ export const PaidFetchOutput = {
   totalLength: z.number().int().describe("Length of the whole text, in characters"),
   savedTo: z.string().nullable().describe("Where a binary body was saved, when it was"),
   cached: z.boolean().describe("Served from the pay-once cache: nothing was paid by this call"),
-  payment: ReceiptSchema.nullable().describe("The receipt when this call paid (or the original one, when cached); null when free"),
+  payment: ReceiptSchema.nullable().describe("The receipt when this call paid (or the original one, when cached); null when free or signed in"),
+  signIn: z
+    .object({
+      address: z.string().describe("The wallet address that signed in"),
+      chainId: z.string().describe("CAIP-2 chain of the sign-in signature"),
+      transaction: z.string().nullable().describe("The earlier payment that bought this resource"),
+    })
+    .nullable()
+    .describe("Set when the server let the wallet sign in (sign-in-with-x) as the payer of an earlier payment: nothing was paid by this call"),
   budget: BudgetOutput,
 };
 
@@ -54,7 +63,7 @@ export function registerPaidFetch(server: McpServer, rt: Runtime, approverFor: C
       description:
         "Fetch an http(s) URL. If the server answers 402 Payment Required (x402), pay it from the wallet in USDC within the owner's limits, then return the content and a receipt. " +
         "HTML comes back as markdown, JSON pretty-printed, images as images; long text is paged with max_length/start_index, and paging a paid page never pays again (pay once, read many). " +
-        "At most one payment per call; free URLs are fetched without paying. Use max_payment to cap what this call may spend, and quote_price first when unsure what a URL costs. " +
+        "At most one payment per call; free URLs are fetched without paying. A server offering sign-in-with-x, for a resource this wallet paid for before, is signed in to instead of paid (signIn set, payment null). Use max_payment to cap what this call may spend, and quote_price first when unsure what a URL costs. " +
         "Errors start with a code: PRICE_ABOVE_CALL_LIMIT, SESSION_BUDGET_EXCEEDED, DAILY_BUDGET_EXCEEDED, HOST_BUDGET_EXCEEDED, HOST_NOT_ALLOWED, PAYEE_NOT_ALLOWED (the owner's policy: do not retry), " +
         "APPROVAL_REQUIRED (the person must approve payments this large: show them the link in the message, then retry the same call once they approved), APPROVAL_DENIED (they declined or did not answer: do not retry), NO_ACCEPTABLE_PAYMENT_OPTION (no network/token this wallet pays), INVALID_PAYMENT_REQUIRED (broken server), " +
         "PAYMENT_REJECTED (paid once, server asked again: do not retry), INSUFFICIENT_FUNDS, NO_WALLET, HTTP_ERROR.",
@@ -89,6 +98,7 @@ async function present(
   input: { max_length: number; start_index: number; raw: boolean },
 ): Promise<CallToolResult> {
   const { response, payment, cached } = outcome;
+  const signIn = outcome.signIn ?? null;
   const contentType = response.header("content-type") ?? null;
   const rendered = await renderBody({
     body: response.body,
@@ -102,8 +112,8 @@ async function present(
     rt.logger.log("warning", `could not read the budget totals for the answer to ${response.url}: ${error.message}`);
     return unknownBudget(rt);
   });
-  const summary = summaryLine(response.status, payment, cached, budget);
-  const base = { status: response.status, url: response.url, contentType, cached, payment, budget };
+  const summary = signIn ? signInLine(signIn, budget) : summaryLine(response.status, payment, cached, budget);
+  const base = { status: response.status, url: response.url, contentType, cached, payment, signIn, budget };
 
   if (rendered.kind === "text") {
     const page = paginate(rendered.text, input.start_index, input.max_length);
@@ -138,8 +148,18 @@ async function present(
   };
 }
 
+function budgetLeft(budget: BudgetOutput): string {
+  return `Budget left: ${budget.session.remaining} of ${budget.session.limit} USD this session, ${budget.day.remaining} of ${budget.day.limit} USD today.`;
+}
+
+function signInLine(signIn: SignIn, budget: BudgetOutput): string {
+  const network = findNetwork(signIn.chainId)?.displayName ?? signIn.chainId;
+  const earlier = signIn.transaction ? ` (transaction ${signIn.transaction})` : "";
+  return `Nothing was paid: the wallet signed in as ${signIn.address} on ${network} (sign-in-with-x), and the server recognised the earlier payment for this resource${earlier}. ${budgetLeft(budget)}`;
+}
+
 function summaryLine(status: number, payment: Receipt | null, cached: boolean, budget: BudgetOutput): string {
-  const left = `Budget left: ${budget.session.remaining} of ${budget.session.limit} USD this session, ${budget.day.remaining} of ${budget.day.limit} USD today.`;
+  const left = budgetLeft(budget);
   const http = status >= 200 && status < 300 ? "" : ` The server answered HTTP ${status}.`;
   if (!payment) return `No payment was needed.${http} ${left}`;
   const network = findNetwork(payment.network)?.displayName ?? payment.network;

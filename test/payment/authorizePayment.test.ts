@@ -37,6 +37,8 @@ async function runtimeWith(
     commit: (reservation, outcome) => store.commit(reservation, outcome),
     release: (reservation) => store.release(reservation),
     settleActual: (reservation, usdMicros) => store.settleActual(reservation, usdMicros),
+    expire: (id, reason) => store.expire(id, reason),
+    recordExternal: (transfer) => store.recordExternal(transfer),
     usage: (query) => store.usage(query),
     history: (query) => store.history(query),
     close: () => store.close(),

@@ -8,6 +8,7 @@ import { exactEvmScheme } from "./schemes/exact-eip3009/index.js";
 import { exactPermit2Scheme } from "./schemes/exact-permit2/index.js";
 import { uptoEvmScheme } from "./schemes/upto/index.js";
 import { evmSigner } from "./signer.js";
+import { evmSignIn } from "./signIn.js";
 
 /** EVM networks (CAIP-2 namespace eip155): their tables, the wallet's secp256k1 key, viem reads and the schemes signed here. */
 export const evmFamily: ChainFamily = {
@@ -21,5 +22,6 @@ export const evmFamily: ChainFamily = {
   canonicalAddress: (address) => (isAddress(address, { strict: false }) ? getAddress(address) : undefined),
   isTransactionId: (transaction) => /^0x[0-9a-fA-F]{64}$/.test(transaction),
   keyHint: NO_WALLET_HINT,
+  signIn: evmSignIn,
   reads: evmReads,
 };

@@ -10,6 +10,8 @@ const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
 export interface EvmSigner extends ChainSigner {
   readonly address: Address;
   sign(parameters: { hash: Hex }): Promise<Hex>;
+  /** EIP-191 personal message: the prefix keeps a sign-in text apart from transactions and typed data. */
+  signMessage(parameters: { message: string }): Promise<Hex>;
 }
 
 /** The EVM signer for a secp256k1 key given as 64 hex digits, with or without 0x. The key never appears in an error. */
@@ -27,7 +29,7 @@ export function evmSigner(key: string, source: string): EvmSigner {
 /** The payment path hands schemes the wallet's signer as a ChainSigner; an EVM scheme signs only with an EVM one. */
 export function asEvmSigner(signer: ChainSigner): EvmSigner {
   const candidate = signer as Partial<EvmSigner>;
-  if (typeof candidate.sign !== "function" || !isAddress(signer.address, { strict: false })) {
+  if (typeof candidate.sign !== "function" || typeof candidate.signMessage !== "function" || !isAddress(signer.address, { strict: false })) {
     throw new Error("the wallet's key is not an EVM key");
   }
   return signer as EvmSigner;

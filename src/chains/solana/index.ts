@@ -5,6 +5,7 @@ import { SOLANA_NETWORKS, solanaExplorerUrl } from "./networks.js";
 import { solanaReads } from "./reads.js";
 import { exactSolanaScheme } from "./schemes/exact/index.js";
 import { solanaSigner } from "./signer.js";
+import { solanaSignIn } from "./signIn.js";
 
 /**
  * Solana clusters (CAIP-2 namespace solana): their tables, the wallet's Ed25519 key and the
@@ -22,5 +23,6 @@ export const solanaFamily: ChainFamily = {
   isTransactionId: isSolanaSignature,
   explorerUrl: solanaExplorerUrl,
   keyHint: "Set X402_SOLANA_PRIVATE_KEY (base58 of the 64-byte secret key) or X402_SOLANA_KEY_FILE (solana-keygen's JSON file, mode 0600) in the server's environment, then restart the server.",
+  signIn: solanaSignIn,
   reads: solanaReads,
 };
