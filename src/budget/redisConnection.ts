@@ -32,12 +32,17 @@ export function createRedisConnection(target: RedisTarget, timeoutMs: number, lo
     protocol: 2,
     connectionName: "x402-wallet-mcp-budget",
   } as const;
+  // Commands issued in the same turn of the event loop (the fleet's concurrent payments) go out
+  // in one write and come back in one read: a socket write per script was most of the client's
+  // CPU and much of Redis'. Each command keeps its own reply, errors and timeout.
+  const enableAutoPipelining = true;
   const redis: RedisClient = target.cluster
     ? new Cluster(
         target.cluster.map((url) => clusterNodeOf(url)),
         {
           lazyConnect: true,
           enableOfflineQueue: false,
+          enableAutoPipelining,
           clusterRetryStrategy: retryStrategy,
           // A command cut off by a lost connection is failed, not sent again to another node.
           retryDelayOnFailover: 0,
@@ -46,7 +51,7 @@ export function createRedisConnection(target: RedisTarget, timeoutMs: number, lo
           redisOptions: { ...nodeOptions, ...credentialsOf(target.cluster[0] as string) },
         },
       )
-    : new Redis(target.url as string, { ...nodeOptions, lazyConnect: true, enableOfflineQueue: false, retryStrategy });
+    : new Redis(target.url as string, { ...nodeOptions, lazyConnect: true, enableOfflineQueue: false, enableAutoPipelining, retryStrategy });
   const where = describeRedisTarget(target);
   let down = false;
   // Without a listener ioredis prints errors itself; stdout must carry JSON-RPC only.

@@ -378,7 +378,9 @@ export class RedisBudgetStore implements BudgetStore {
 
   private async run(script: (typeof SCRIPTS)[keyof typeof SCRIPTS], args: readonly string[]): Promise<unknown> {
     await ensureConnected(this.redis, this.options.timeoutMs);
-    return runScript(this.redis, script, this.keys, [...this.commonArgs(), ...args]);
+    // Auto-pipelining sends a command only once the batch before it has answered, and ioredis
+    // starts a command's own timeout only when it is sent: bound the wait from here instead.
+    return withDeadline(runScript(this.redis, script, this.keys, [...this.commonArgs(), ...args]), this.options.timeoutMs, "the command timed out");
   }
 
   /**

@@ -155,6 +155,27 @@ describe("RedisBudgetStore under faults (a real redis-server)", () => {
     await store.close();
   });
 
+  it("while Redis is frozen, each of several payments started one after another is refused within its own timeout (none waits behind another's)", async () => {
+    const store = await openStore(newWallet());
+    await store.usage({ sessionId: "warm", hostPatterns: [] });
+    const pause = redis.pause(TIMEOUT_MS * 4);
+    await new Promise((r) => setTimeout(r, 50));
+    const staggered: Promise<{ code: string | undefined; ms: number }>[] = [];
+    for (let i = 0; i < 3; i++) {
+      staggered.push(refusal(store.reserve(request(10_000n, { sessionId: `frozen-${i}` }))));
+      await new Promise((r) => setTimeout(r, TIMEOUT_MS / 10));
+    }
+    const refused = await Promise.all(staggered);
+    await pause;
+    report(`Redis frozen: staggered reserves refused after ${refused.map((r) => r.ms.toFixed(0)).join(", ")} ms (timeout ${TIMEOUT_MS} ms)`);
+    for (const r of refused) {
+      expect(r.code).toBe("BUDGET_STORE_UNAVAILABLE");
+      expect(r.ms).toBeLessThan(TIMEOUT_MS + 200);
+    }
+    await untilAnswering(store, 5_000);
+    await store.close();
+  });
+
   it("a script error (a budget key of the wrong type) refuses with BUDGET_STORE_UNAVAILABLE and reserves nothing", async () => {
     const wallet = newWallet();
     const store = await openStore(wallet);
