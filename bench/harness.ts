@@ -13,6 +13,16 @@ import type { OfficialExtraAsset } from "./officialClient.js";
 /** The built server: `npm run bench` builds it first. */
 export const SERVER_ENTRY = resolve(import.meta.dirname, "../dist/index.js");
 
+/** What `npx x402-wallet-mcp` runs: the package's bin, the bundle `npm run build` writes beside dist/. */
+export const BIN_ENTRY = resolve(
+  import.meta.dirname,
+  "..",
+  (JSON.parse(readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8")) as { bin: Record<string, string> }).bin["x402-wallet-mcp"]!,
+);
+
+/** The cold-start baseline: a minimal `@modelcontextprotocol/sdk` stdio server with one tool. */
+export const MINIMAL_SDK_SERVER = resolve(import.meta.dirname, "minimalSdkServer.mjs");
+
 /**
  * A build of an earlier revision (bench/buildBaseline.sh), for before/after runs: the
  * scenarios that support it add a "before" variant, alternated with the current build.

@@ -6,7 +6,7 @@ import { startRig, type Rig } from "../test/rig/index.js";
 import { coldStart } from "./coldStart.js";
 import { fastPath } from "./fastPath.js";
 import { fleetThroughput } from "./fleetThroughput.js";
-import { SERVER_ENTRY, beforeLabel } from "./harness.js";
+import { BIN_ENTRY, SERVER_ENTRY, beforeLabel } from "./harness.js";
 import { httpVsStdio } from "./httpVsStdio.js";
 import { ledgerScale } from "./ledgerScale.js";
 import { memory } from "./memory.js";
@@ -61,8 +61,9 @@ async function main(args: string[]): Promise<number> {
     process.stderr.write(`bench: unknown scenario(s) ${unknown.join(", ")}; known: ${[...Object.keys(SCENARIOS), ...Object.keys(GROUPS)].join(", ")}\n`);
     return 2;
   }
-  if (!existsSync(SERVER_ENTRY)) {
-    process.stderr.write(`bench: ${SERVER_ENTRY} is missing; run npm run build first (npm run bench does)\n`);
+  for (const entry of [SERVER_ENTRY, BIN_ENTRY]) {
+    if (existsSync(entry)) continue;
+    process.stderr.write(`bench: ${entry} is missing; run npm run build first (npm run bench does)\n`);
     return 2;
   }
   const names = argv.length > 0 ? argv : Object.keys(SCENARIOS);

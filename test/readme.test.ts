@@ -6,7 +6,6 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load.js";
-import { SERVER_ENTRY } from "./e2e/mcpClient.js";
 
 const root = resolve(import.meta.dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -60,10 +59,10 @@ describe("README client snippets", () => {
 
   it.each(Object.keys(snippets))("%s: the snippet starts this package's server with a valid config", async (name) => {
     const launch = snippets[name]!();
-    // `npx -y x402-wallet-mcp` runs this package's bin; here that is the build in dist/.
+    // `npx -y x402-wallet-mcp` runs this package's bin: the bundle that `npm run build` writes.
     expect(launch.command).toBe("npx");
     expect(launch.args).toEqual(["-y", pkg.name]);
-    expect(pkg.bin[pkg.name]).toBe("dist/index.js");
+    expect(pkg.bin[pkg.name]).toBe("bundle/index.js");
     expect(launch.env.X402_KEY_FILE).toMatch(/x402-wallet-mcp\/key$/);
 
     const key = generatePrivateKey();
@@ -72,7 +71,7 @@ describe("README client snippets", () => {
     const env = { ...launch.env, X402_KEY_FILE: keyFile, X402_LEDGER: join(keyFile, "..", "ledger.jsonl") };
     expect(() => loadConfig({ env })).not.toThrow();
 
-    const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER_ENTRY], env: { PATH: process.env.PATH ?? "", ...env }, stderr: "pipe" });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [join(root, pkg.bin[pkg.name]!)], env: { PATH: process.env.PATH ?? "", ...env }, stderr: "pipe" });
     let stderr = "";
     transport.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     const client = new Client({ name: "readme", version: "1" });

@@ -12,6 +12,9 @@ import { startMcp, type McpSession } from "../e2e/mcpClient.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const ARTICLE = readFileSync(join(import.meta.dirname, "../content/fixtures/article.html"), "utf8");
 const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+/** A source map inside a chunk: source text node reads and V8 keeps (19 MB of the server's RSS, issue 20). */
+const INLINE_MAP = "sourceMappingURL=data:";
 
 /** The issue's bar for the MCP Bundle (issue 20). */
 const MAX_MCPB_BYTES = 3_000_000;
@@ -57,11 +60,17 @@ describe("MCP Bundle (.mcpb) built from the esbuild bundle", () => {
     expect(statSync(mcpb).size).toBeLessThanOrEqual(MAX_MCPB_BYTES);
   });
 
+  it("ships no source maps, inline or beside the chunks (a map per chunk would double the files)", () => {
+    const files = readdirSync(join(stage, "bundle"));
+    expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
+    expect(files.filter((f) => readFileSync(join(stage, "bundle", f), "utf8").includes(INLINE_MAP))).toEqual([]);
+  });
+
   it("every lazily imported chunk loads from the bundle alone", () => {
-    const dist = join(stage, "dist");
+    const bundle = join(stage, "bundle");
     // index.js would start a server, and htmlWorker.js is a thread's entry (the HTML test below starts it).
-    const chunks = readdirSync(dist).filter((f) => f.endsWith(".js") && f !== "index.js" && f !== "htmlWorker.js");
-    const script = `for (const f of ${JSON.stringify(chunks)}) await import(${JSON.stringify(`${dist}/`)} + f);`;
+    const chunks = readdirSync(bundle).filter((f) => f.endsWith(".js") && f !== "index.js" && f !== "htmlWorker.js");
+    const script = `for (const f of ${JSON.stringify(chunks)}) await import(${JSON.stringify(`${bundle}/`)} + f);`;
     execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: tmpdir(), stdio: "pipe" });
   });
 
@@ -104,6 +113,49 @@ describe("MCP Bundle (.mcpb) built from the esbuild bundle", () => {
       expect(JSON.stringify(history.structuredContent)).toContain(out(result).payment.transaction);
     } finally {
       await onRedis.close();
+    }
+  });
+});
+
+/**
+ * What `npx x402-wallet-mcp` runs: the package's bin is the bundle `npm run build` writes (so a
+ * clean clone's `npm ci` and build has it), and the npm package ships that bundle and its maps,
+ * neither dist/ nor the sources.
+ */
+describe("npm package: the bin is the bundle", () => {
+  const bin = join(ROOT, pkg.bin["x402-wallet-mcp"]);
+  const bundleDir = join(bin, "..");
+
+  it("packs the bundle with a map beside each chunk, and neither dist/ nor src/", () => {
+    // Scripts off: prepack would rebuild the tree the other tests are running from.
+    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }));
+    const paths: string[] = packed.files.map((f: { path: string }) => f.path);
+    expect(pkg.bin["x402-wallet-mcp"]).toBe("bundle/index.js");
+    expect(paths).toContain("bundle/index.js");
+    expect(paths).toContain("bundle/htmlWorker.js");
+    expect(paths.filter((p) => /^(dist|src|node_modules)\//.test(p))).toEqual([]);
+    const chunks = paths.filter((p) => p.endsWith(".js"));
+    expect(chunks.filter((p) => !paths.includes(`${p}.map`))).toEqual([]);
+  });
+
+  it("links each chunk to its map instead of carrying it inline", () => {
+    const chunks = readdirSync(bundleDir).filter((f) => f.endsWith(".js"));
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) {
+      const text = readFileSync(join(bundleDir, chunk), "utf8");
+      expect(text.includes(INLINE_MAP), chunk).toBe(false);
+      expect(text.trimEnd().endsWith(`//# sourceMappingURL=${chunk}.map`), chunk).toBe(true);
+    }
+  });
+
+  it("answers tools/list with the manifest's tools", async () => {
+    const mcp = await startMcp({ entry: bin, config: { networks: ["eip155:84532"], rpc: { "eip155:84532": "http://127.0.0.1:9" }, ledger: join(mkdtempSync(join(tmpdir(), "x402-bin-")), "ledger.jsonl") },
+      env: { X402_PRIVATE_KEY: `0x${"11".repeat(32)}` } });
+    try {
+      const { tools } = await mcp.client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual((manifest.tools as { name: string }[]).map((t) => t.name).sort());
+    } finally {
+      await mcp.close();
     }
   });
 });

@@ -43,7 +43,7 @@ describe("manifest.json (MCP Bundle)", () => {
   it("starts the built bin with node", () => {
     expect(manifest.server.type).toBe("node");
     expect(manifest.server.entry_point).toBe(pkg.bin["x402-wallet-mcp"]);
-    expect(manifest.server.entry_point).toBe("dist/index.js");
+    expect(manifest.server.entry_point).toBe("bundle/index.js");
     expect(existsSync(join(ROOT, manifest.server.entry_point))).toBe(true);
     expect(manifest.server.mcp_config.command).toBe("node");
     expect(manifest.server.mcp_config.args.at(-1)).toBe(`\${__dirname}/${manifest.server.entry_point}`);
