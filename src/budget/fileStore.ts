@@ -153,6 +153,7 @@ export class FileBudgetStore implements BudgetStore {
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
         ...(authorization.lastValidBlockHeight ? { lastValidBlockHeight: authorization.lastValidBlockHeight } : {}),
+        ...(authorization.paymentId ? { paymentId: authorization.paymentId } : {}),
         usdMicros: reservation.usdMicros.toString(),
         sessionId: reservation.sessionId,
         host: request.meta.host,

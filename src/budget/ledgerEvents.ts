@@ -43,6 +43,8 @@ export const SignEvent = z.object({
   nonce: z.string().optional(),
   /** Solana: the signed transaction can land up to this block height (its blockhash's expiry). */
   lastValidBlockHeight: Integer.optional(),
+  /** The payment-identifier id sent with the header, when the server offered the extension. */
+  paymentId: z.string().optional(),
   usdMicros: Integer.optional(),
   sessionId: z.string().optional(),
   host: z.string().optional(),

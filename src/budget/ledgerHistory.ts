@@ -45,6 +45,7 @@ export function foldHistory(events: LedgerEvent[], query: HistoryQuery): History
       if (entry.status !== "reserved" && actual < entry.usdMicros) entry.usdMicros = actual;
     } else if (event.type === "sign") {
       entry.payer = event.payer;
+      if (event.paymentId !== undefined) entry.paymentId = event.paymentId;
       entry.authorization = {
         validBefore: event.validBefore,
         nonce: event.nonce,

@@ -175,6 +175,7 @@ export class RedisBudgetStore implements BudgetStore {
         validBefore: authorization.validBefore,
         ...(authorization.nonce ? { nonce: authorization.nonce } : {}),
         ...(authorization.lastValidBlockHeight ? { lastValidBlockHeight: authorization.lastValidBlockHeight } : {}),
+        ...(authorization.paymentId ? { paymentId: authorization.paymentId } : {}),
       };
       const { reply, short } = await this.runReplicated(SCRIPTS.recordSigned, [reservation.id, JSON.stringify(event), ...capsArgs(reservation.request.limits)]);
       const [verdict, ...numbers] = asArray(reply, "recordSigned");

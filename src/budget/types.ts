@@ -60,6 +60,8 @@ export interface SignedAuthorization {
   nonce: string | undefined;
   /** Solana: the block height after which the signed transaction can no longer land (decimal). */
   lastValidBlockHeight?: string | undefined;
+  /** The payment-identifier id sent with it, when the server offered the extension. */
+  paymentId?: string | undefined;
 }
 
 export type PaymentOutcome =
@@ -104,6 +106,8 @@ export interface HistoryEntry {
   payer: string | undefined;
   status: Receipt["status"] | "reserved" | "signed";
   receipt: Receipt | null;
+  /** The payment-identifier id its sign line recorded (the seller's records know it by this). */
+  paymentId?: string;
   /** Reconciliation found it expired unused on-chain: it counts nothing (`usdMicros` is 0). */
   expired?: { at: number; reason: string };
   /** What its sign line recorded (reconciliation reads the chain with it); absent until signed. */

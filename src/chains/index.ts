@@ -63,6 +63,7 @@ export function openChainReads(networks: readonly string[], rpc: Readonly<Record
     readEip2612: (asset, owner) => readsFor(asset.network).readEip2612(asset, owner),
     readDecimals: (asset) => readsFor(asset.network).readDecimals(asset),
     readLatestBlockhash: (network) => familyRead(readsFor(network).readLatestBlockhash, network)(network),
+    readBlockHeight: (network) => familyRead(readsFor(network).readBlockHeight, network)(network),
     readAccountOwner: (network, address) => familyRead(readsFor(network).readAccountOwner, network)(network, address),
     verifySettlement: (expected, timeoutMs) => readsFor(expected.network).verifySettlement(expected, timeoutMs),
     servedNetwork: (network) => readsFor(network).servedNetwork(network),

@@ -137,6 +137,8 @@ export interface ChainReads {
   readLatestBlockhash?(network: string): Promise<{ blockhash: string; lastValidBlockHeight: bigint }>;
   /** Solana: the network's current block height, to compare with a transaction's last valid one. */
   readBlockHeight?(network: string): Promise<bigint>;
+  /** Solana: the network's current block height, to compare with a transaction's last valid one. */
+  readBlockHeight?(network: string): Promise<bigint>;
   /** Solana: the program owning the account at `address`, or null when there is no account. */
   readAccountOwner?(network: string, address: string): Promise<string | null>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */

@@ -6,6 +6,7 @@ import { formatDecimal, formatUsd } from "../money.js";
 import { requireApproval, type Approver } from "../policy/approval.js";
 import type { Runtime } from "../runtime.js";
 import type { PayableOption } from "../x402/select.js";
+import { newPaymentId, offersPaymentIdentifier, withPaymentId } from "../x402/paymentIdentifier.js";
 import type { PaymentRequired } from "../x402/types.js";
 import { assertTokenDecimals } from "./assertTokenDecimals.js";
 import { capsFor } from "./capsFor.js";
@@ -78,6 +79,9 @@ export async function authorizePayment(
     await rt.budget.release(reservation);
     throw error;
   }
+  // A server offering payment-identifier gets a fresh id with the payment, on record with the
+  // signature: a lost answer can then be asked for again with the same header (sendPaid).
+  const paymentId = required.x402Version === 2 && offersPaymentIdentifier(required.extensions) ? newPaymentId() : undefined;
   // Side by side: the ledger's disk sync runs in libuv's pool (or the Redis round trip is
   // on the wire) while the key signs. Neither result is used until both have settled.
   const recorded = rt.budget.recordSigned(reservation, {
@@ -85,6 +89,7 @@ export async function authorizePayment(
     validBefore: prepared.validBefore,
     nonce: prepared.nonce,
     ...(prepared.lastValidBlockHeight !== undefined ? { lastValidBlockHeight: prepared.lastValidBlockHeight.toString() } : {}),
+    ...(paymentId ? { paymentId } : {}),
   });
   const [record, signing] = await Promise.allSettled([recorded, sign(prepared, url)]);
   if (record.status === "rejected") throw record.reason;
@@ -95,7 +100,18 @@ export async function authorizePayment(
     throw signing.reason;
   }
   rt.balances.spend(chosen.asset, account.address, chosen.option.amount);
-  return { reservation, signed: signing.value };
+  return { reservation, signed: withIdentity(signing.value, paymentId, prepared.lastValidBlockHeight) };
+}
+
+/**
+ * The signed payment with its payment-identifier id in the payload's extensions (outside
+ * what the key signed, as the spec has it) and the Solana expiry a resend is checked against.
+ */
+function withIdentity(signed: SignedPayment, paymentId: string | undefined, lastValidBlockHeight: bigint | undefined): SignedPayment {
+  const extensions = signed.payload.extensions as Record<string, unknown> | undefined;
+  // Every v2 scheme echoes the 402's extensions; one that did not would send no id, and so never be resent.
+  const payload = paymentId && offersPaymentIdentifier(extensions) ? { ...signed.payload, extensions: withPaymentId(extensions, paymentId) } : signed.payload;
+  return { ...signed, payload, ...(lastValidBlockHeight !== undefined ? { lastValidBlockHeight } : {}) };
 }
 
 function prepare(account: ChainSigner, chosen: PayableOption, required: PaymentRequired, url: string, preflight: unknown): PreparedPayment {

@@ -100,7 +100,7 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
     signal: options.signal,
   });
   progress("payment signed; sending the paid request");
-  const sent = await sendPaid(rt, first.request, chosen, authorization.signed, authorization.reservation, options.signal);
+  const sent = await sendPaid(rt, first.request, chosen, authorization.signed, authorization.reservation, options.signal, progress);
   if (sent.kind === "asked-again") {
     if (!upFront) throw sent.error;
     throw new CodedError(
@@ -129,7 +129,7 @@ async function payKnownPrice(
     approve: options.approve,
     signal: options.signal,
   });
-  const sent = await sendPaid(rt, request, known.chosen, authorization.signed, authorization.reservation, options.signal);
+  const sent = await sendPaid(rt, request, known.chosen, authorization.signed, authorization.reservation, options.signal, options.onProgress);
   return { ...sent, signed: describeSigned(known.chosen, authorization.signed) };
 }
 

@@ -33,7 +33,16 @@ export const ReceiptSchema = z.object({
   x402Version: z.union([z.literal(1), z.literal(2)]),
   resource: z.string(),
   paidAt: z.string(),
-  note: z.string().optional().describe("Why the status is not settled or verified, when it is not"),
+  paymentId: z
+    .string()
+    .optional()
+    .describe("The payment-identifier id sent with the payment, when the server offered that extension: the seller's records know the payment by it"),
+  resent: z
+    .number()
+    .int()
+    .optional()
+    .describe("How many times the same payment header was sent again after its answer was lost (payment-identifier only; never a second payment)"),
+  note: z.string().optional().describe("Why the status is not settled or verified, when it is not; resent: N when the paid request had to be resent"),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
@@ -47,6 +56,9 @@ export function buildReceipt(args: {
   note?: string | undefined;
   /** upto: what the server reports taking, when it said. */
   taken?: bigint | undefined;
+  paymentId?: string | undefined;
+  /** Times the same header was sent again; noted only when it was. */
+  resent?: number | undefined;
 }): Receipt {
   const { option, asset, transaction } = args;
   const upto = option.scheme === "upto";
@@ -67,6 +79,8 @@ export function buildReceipt(args: {
     x402Version: option.x402Version,
     resource: option.resource ?? args.url,
     paidAt: new Date().toISOString(),
+    ...(args.paymentId ? { paymentId: args.paymentId } : {}),
+    ...(args.resent ? { resent: args.resent } : {}),
     ...(args.note ? { note: args.note } : {}),
   };
 }

@@ -84,6 +84,7 @@ function unrecordedReceipt(rt: Runtime, entry: HistoryEntry): Receipt {
     x402Version: 2,
     resource: entry.meta.url,
     paidAt: new Date(entry.at).toISOString(),
+    ...(entry.paymentId ? { paymentId: entry.paymentId } : {}),
     note:
       entry.status === "signed"
         ? "signed, but the server process stopped before the outcome was recorded; it may have settled"

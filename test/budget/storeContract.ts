@@ -198,6 +198,21 @@ export function describeBudgetStoreContract(name: string, fresh: () => Promise<B
       await store.close();
     });
 
+    it("keeps the payment-identifier id of a sign line: another instance's history shows it, before any outcome", async () => {
+      const backing = await fresh();
+      const store = await backing.open();
+      const other = await backing.open();
+      const paid = await store.reserve(request(10_000n));
+      await store.recordSigned(paid, { ...signature, paymentId: "pay_0123456789abcdef0123456789abcdef" });
+      const plain = await store.reserve(request(10_000n));
+      await store.recordSigned(plain, { ...signature, nonce: "0x02" });
+      const [withoutId, withId] = await other.history({ limit: 10, sinceMs: 0, host: undefined });
+      expect(withId).toMatchObject({ id: paid.id, status: "signed", paymentId: "pay_0123456789abcdef0123456789abcdef" });
+      expect(withoutId!.id).toBe(plain.id);
+      expect(withoutId!.paymentId).toBeUndefined();
+      await Promise.all([store.close(), other.close()]);
+    });
+
     it("records outcomes: history shows each payment's latest status, payer and receipt, newest first, released ones left out", async () => {
       let now = T0;
       const store = await (await fresh()).open(() => now);

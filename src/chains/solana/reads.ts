@@ -17,6 +17,7 @@ export function solanaReads(rpc: Readonly<Record<string, string>>, timeoutMs: nu
     readEip2612: async (asset, owner) => (await reads()).readEip2612(asset, owner),
     readDecimals: async (asset) => (await reads()).readDecimals(asset),
     readLatestBlockhash: async (network) => (await reads()).readLatestBlockhash!(network),
+    readBlockHeight: async (network) => (await reads()).readBlockHeight!(network),
     readAccountOwner: async (network, account) => (await reads()).readAccountOwner!(network, account),
     verifySettlement: async (expected, waitMs) => (await reads()).verifySettlement(expected, waitMs),
     servedNetwork: async (network) => (await reads()).servedNetwork(network),

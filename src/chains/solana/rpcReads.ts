@@ -60,6 +60,7 @@ export function solanaRpcReads(rpcUrls: Readonly<Record<string, string>>, timeou
       const { value } = await rpc(network).getLatestBlockhash({ commitment: "confirmed" }).send();
       return { blockhash: value.blockhash, lastValidBlockHeight: value.lastValidBlockHeight };
     },
+    readBlockHeight: async (network) => await rpc(network).getBlockHeight({ commitment: "confirmed" }).send(),
     readAccountOwner: accountOwner,
     verifySettlement: (expected, waitMs) => verifySolanaSettlement(rpc(expected.network), expected, waitMs),
     servedNetwork: async (network) => `solana:${(await rpc(network).getGenesisHash().send()).slice(0, 32)}`,
