@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { assertWithinCaps } from "./caps.js";
+import { FileSpending } from "./fileSpending.js";
 import { foldHistory } from "./ledgerHistory.js";
 import { reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { LedgerFile, type ReadResult } from "./ledgerFile.js";
@@ -16,6 +17,7 @@ import type {
   Reservation,
   ReserveRequest,
   SignedAuthorization,
+  Spending,
   Usage,
   UsageQuery,
 } from "./types.js";
@@ -80,12 +82,15 @@ export class FileBudgetStore implements BudgetStore {
   private draining = false;
   /** Settles when the queue has run empty. */
   private idle: Promise<void> = Promise.resolve();
+  private readonly spendingTotals: FileSpending;
 
   private constructor(
     private readonly file: LedgerFile,
     private readonly logger: Logger,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.spendingTotals = new FileSpending(file, logger);
+  }
 
   static async open(path: string, logger: Logger, now: () => number = Date.now): Promise<FileBudgetStore> {
     let file: LedgerFile;
@@ -241,8 +246,15 @@ export class FileBudgetStore implements BudgetStore {
     return foldHistory(events, query);
   }
 
+  /** From the totals kept beside the ledger, caught up on what every process appended (see FileSpending). */
+  async spending(query: HistoryQuery): Promise<Spending> {
+    const end = await this.exclusive(async () => this.offset, false);
+    return this.spendingTotals.query(end, query);
+  }
+
   async close(): Promise<void> {
     await this.idle;
+    await this.spendingTotals.close();
     await this.file.close();
   }
 

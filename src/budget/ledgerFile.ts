@@ -5,6 +5,7 @@ import { parseLedgerLine, type LedgerEvent } from "./ledgerEvents.js";
 
 const NEWLINE = 0x0a;
 const CHUNK_BYTES = 256 * 1024;
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface ReadResult {
   events: LedgerEvent[];
@@ -94,6 +95,39 @@ export class LedgerFile {
       chunks.push(parsed.events);
     }
     return { events: chunks.reverse().flat(), unreadable, partial: partial ?? 0 };
+  }
+
+  /**
+   * Every line in [from, to) with where it starts and its length without the newline, in
+   * file order, parsed as parseLines parses it (`to` is the end of a line; blank lines are
+   * skipped, a torn one comes as null). Read in chunks: memory stays flat whatever the range.
+   */
+  async scanLines(from: number, to: number, onLine: (event: LedgerEvent | null, offset: number, length: number) => void): Promise<void> {
+    let position = from;
+    let carry: Buffer = Buffer.alloc(0);
+    while (position < to) {
+      const chunk = Buffer.alloc(Math.min(SCAN_CHUNK_BYTES, to - position));
+      const read = (await this.handle.read(chunk, 0, chunk.length, position)).bytesRead;
+      if (read === 0) throw new Error(`the ledger ended at ${position} bytes while ${to} were expected`);
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      const dataStart = position - carry.length;
+      position += read;
+      let start = 0;
+      for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+        const line = data.toString("utf8", start, newline);
+        if (line.trim() !== "") onLine(parseLedgerLine(line), dataStart + start, newline - start);
+        start = newline + 1;
+      }
+      carry = data.subarray(start);
+    }
+    if (carry.length > 0) throw new Error(`the ledger's range up to ${to} bytes does not end with a whole line`);
+  }
+
+  /** The bytes at [position, position + length): a line whose place is known. */
+  bytesAt(position: number, length: number): Buffer {
+    const bytes = Buffer.alloc(length);
+    const read = readSync(this.handle.fd, bytes, 0, length, position);
+    return bytes.subarray(0, read);
   }
 
   /**

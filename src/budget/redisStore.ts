@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
 import { parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { foldHistory } from "./ledgerHistory.js";
+import { spendingOf } from "./spendingOf.js";
 import {
   checkClockSkew,
   checkServerSettings,
@@ -42,6 +43,7 @@ import type {
   Reservation,
   ReserveRequest,
   SignedAuthorization,
+  Spending,
   Usage,
   UsageQuery,
 } from "./types.js";
@@ -323,6 +325,11 @@ export class RedisBudgetStore implements BudgetStore {
       }
       return foldHistory(newestFirst.reverse(), query);
     });
+  }
+
+  /** Folds the stream over the whole period, as `history` does: no totals are kept in Redis for it yet. */
+  async spending(query: HistoryQuery): Promise<Spending> {
+    return spendingOf(await this.history({ ...query, limit: Number.MAX_SAFE_INTEGER }), query.limit);
   }
 
   /**

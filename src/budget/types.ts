@@ -128,6 +128,25 @@ export interface ExternalTransfer {
   blockAt: number;
 }
 
+/** What the payments of one UTC day to one host count, in USD micros (expired ones count 0 but are payments). */
+export interface SpendingTotal {
+  day: string;
+  host: string;
+  usdMicros: bigint;
+  payments: number;
+}
+
+/**
+ * The spending history's answer: the newest `limit` entries, as `history` gives them, and the
+ * totals of every entry the query matches (not only those returned), per UTC day and host,
+ * ordered by each one's newest entry, newest first: what folding every entry newest first
+ * and adding each to its day and host gives.
+ */
+export interface Spending {
+  entries: HistoryEntry[];
+  byDayAndHost: SpendingTotal[];
+}
+
 /**
  * Where caps are kept and enforced; the tools never know which store is behind it.
  * `reserve` checks every cap and takes the amount atomically (parallel calls, and other
@@ -168,5 +187,7 @@ export interface BudgetStore {
   recordExternal(transfer: ExternalTransfer): Promise<"recorded" | "known">;
   usage(query: UsageQuery): Promise<Usage>;
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  /** The newest entries and the totals of all of them: the file store reads totals kept beside the ledger instead of the whole period. */
+  spending(query: HistoryQuery): Promise<Spending>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { HistoryEntry } from "../budget/types.js";
+import type { HistoryEntry, SpendingTotal } from "../budget/types.js";
 import { findAsset } from "../chains/assets.js";
 import { formatDecimal, formatUsd } from "../money.js";
 import type { Runtime } from "../runtime.js";
@@ -28,31 +28,30 @@ export const DEFAULT_HISTORY_DAYS = 30;
 export async function spendingReport(rt: Runtime, query: SpendingQuery): Promise<SpendingReport> {
   const since = query.since ?? new Date(Date.now() - DEFAULT_HISTORY_DAYS * 24 * 3600_000);
   // An agent (HTTP mode) sees only its own payments.
-  const entries = await rt.budget.history({ limit: Number.MAX_SAFE_INTEGER, sinceMs: since.getTime(), host: query.host, agent: rt.agent?.name });
+  const spending = await rt.budget.spending({ limit: query.limit, sinceMs: since.getTime(), host: query.host, agent: rt.agent?.name });
+  const byDayAndHost = spending.byDayAndHost;
   return {
     since: since.toISOString(),
-    receipts: entries.slice(0, query.limit).map((entry) => receiptOf(rt, entry)),
+    receipts: spending.entries.map((entry) => receiptOf(rt, entry)),
     totals: {
-      byDay: totalBy(entries, dayOf).map(([day, t]) => ({ day, ...t })),
-      byHost: totalBy(entries, (e) => e.meta.host).map(([host, t]) => ({ host, ...t })),
-      // The day is 10 characters long: the host is what follows it and a space.
-      byDayAndHost: totalBy(entries, (e) => `${dayOf(e)} ${e.meta.host}`).map(([key, t]) => ({ day: key.slice(0, 10), host: key.slice(11), ...t })),
+      // Each day and host comes where its newest payment puts it, so a day (or host) comes where its first total does.
+      byDay: totalBy(byDayAndHost, (t) => t.day).map(([day, t]) => ({ day, ...t })),
+      byHost: totalBy(byDayAndHost, (t) => t.host).map(([host, t]) => ({ host, ...t })),
+      byDayAndHost: byDayAndHost.map((t) => ({ day: t.day, host: t.host, spent: formatUsd(t.usdMicros), payments: t.payments })),
     },
   };
 }
 
-const dayOf = (entry: HistoryEntry): string => new Date(entry.at).toISOString().slice(0, 10);
-
-function totalBy(entries: HistoryEntry[], keyOf: (e: HistoryEntry) => string): [string, { spent: string; payments: number }][] {
-  const totals = new Map<string, { micros: bigint; payments: number }>();
-  for (const entry of entries) {
-    const key = keyOf(entry);
-    const total = totals.get(key) ?? { micros: 0n, payments: 0 };
-    total.micros += entry.usdMicros;
-    total.payments += 1;
-    totals.set(key, total);
+function totalBy(totals: SpendingTotal[], keyOf: (t: SpendingTotal) => string): [string, { spent: string; payments: number }][] {
+  const merged = new Map<string, { micros: bigint; payments: number }>();
+  for (const total of totals) {
+    const key = keyOf(total);
+    const sum = merged.get(key) ?? { micros: 0n, payments: 0 };
+    sum.micros += total.usdMicros;
+    sum.payments += total.payments;
+    merged.set(key, sum);
   }
-  return [...totals].map(([key, t]) => [key, { spent: formatUsd(t.micros), payments: t.payments }]);
+  return [...merged].map(([key, t]) => [key, { spent: formatUsd(t.micros), payments: t.payments }]);
 }
 
 /**

@@ -41,6 +41,7 @@ async function runtimeWith(
     recordExternal: (transfer) => store.recordExternal(transfer),
     usage: (query) => store.usage(query),
     history: (query) => store.history(query),
+    spending: (query) => store.spending(query),
     close: () => store.close(),
   };
   const config = ConfigSchema.parse({ networks: ["eip155:84532"], budget: { perCall: "1", perDay: "10" } });

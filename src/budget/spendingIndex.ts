@@ -1,0 +1,389 @@
+import { hostMatches } from "../policy/hosts.js";
+import type { LedgerEvent } from "./ledgerEvents.js";
+import type { HistoryQuery, SpendingTotal } from "./types.js";
+
+export const HOUR_MS = 3600_000;
+
+/** A payment's state as foldHistory sees it, as far as the totals care. */
+const RESERVED = 0;
+/** Signed, or with an outcome: a release no longer takes it out. */
+const SIGNED = 1;
+/** Counts 0 from now on, whatever comes after. */
+const EXPIRED = 2;
+const CLASS_BITS = 3;
+/** Released while reserved: left out of everything, for good. */
+const RELEASED = 4;
+/** `usd` of a row whose amount is not a safe integer: the amount is in `bigUsd`. */
+export const BIG_USD = -1;
+/** The lines foldHistory folds into the payment their id names, after its reserve line. */
+const PAYMENT_LINES: ReadonlySet<string> = new Set(["sign", "outcome", "release", "actual", "expired"]);
+/** Rows looked at from the newest before the id map is built: where a late line's payment almost always is. */
+const RECENT_ROWS = 4096;
+
+/** Per UTC hour, host and agent: what foldHistory's entries reserved in that hour add up to. */
+interface Bucket {
+  hour: number;
+  host: number;
+  agent: number;
+  micros: bigint;
+  payments: number;
+  /** The newest counted row (file order of its reserve line), -1 when none counts. */
+  latest: number;
+  /** Every row reserved in this hour for this host and agent, oldest first (released ones too). */
+  rows: number[];
+}
+
+/** The columns of the index, for the totals file. */
+export interface IndexColumns {
+  covered: number;
+  rows: number;
+  lines: number;
+  at: Float64Array<ArrayBuffer>;
+  usd: Float64Array<ArrayBuffer>;
+  host: Uint32Array<ArrayBuffer>;
+  agent: Uint32Array<ArrayBuffer>;
+  state: Uint8Array<ArrayBuffer>;
+  lastLine: Int32Array<ArrayBuffer>;
+  lineOffset: Float64Array<ArrayBuffer>;
+  lineLength: Uint32Array<ArrayBuffer>;
+  linePrev: Int32Array<ArrayBuffer>;
+  hosts: string[];
+  /** Index 0 is "no agent". */
+  agents: string[];
+  bigUsd: [number, string][];
+  ids: () => string[];
+}
+
+export interface IndexAnswer {
+  /** The newest matching rows, newest first: their lines make the entries. */
+  rows: number[];
+  totals: SpendingTotal[];
+}
+
+/**
+ * What the spending history needs from the whole ledger, kept up to date line by line: per
+ * payment (a row, in the file order of its reserve line, which is foldHistory's order) its
+ * hour, host, agent, counted amount and state, and where its lines are; per hour, host and
+ * agent the sums. A query adds up at most one bucket per hour, host and agent, reads rows
+ * one by one only in the hour that `since` cuts, and builds its newest entries from their
+ * own lines. Every rule of foldHistory that changes a total is mirrored in `apply`: a test
+ * folds random ledgers both ways.
+ */
+export class SpendingIndex {
+  /** Ledger bytes applied: always the end of a line. */
+  covered = 0;
+  private rowCount = 0;
+  private lineCount = 0;
+  private at: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private usd: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private host: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
+  private agent: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
+  private state: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
+  private lastLine: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private lineOffset: Float64Array<ArrayBuffer> = new Float64Array(4096);
+  private lineLength: Uint32Array<ArrayBuffer> = new Uint32Array(4096);
+  private linePrev: Int32Array<ArrayBuffer> = new Int32Array(4096);
+  private readonly bigUsd = new Map<number, bigint>();
+  private hosts: string[] = [];
+  private hostIndex = new Map<string, number>();
+  private agents: string[] = [""];
+  private agentIndex = new Map<string, number>();
+  /** Decoded from the totals file on the first late line that needs them. */
+  private idList: string[] | undefined;
+  private loadIds: (() => string[]) | undefined;
+  private idMap: Map<string, number> | undefined;
+  private readonly buckets = new Map<number, Map<number, Bucket>>();
+
+  static fromColumns(c: IndexColumns): SpendingIndex {
+    const index = new SpendingIndex();
+    index.covered = c.covered;
+    index.rowCount = c.rows;
+    index.lineCount = c.lines;
+    index.at = c.at;
+    index.usd = c.usd;
+    index.host = c.host;
+    index.agent = c.agent;
+    index.state = c.state;
+    index.lastLine = c.lastLine;
+    index.lineOffset = c.lineOffset;
+    index.lineLength = c.lineLength;
+    index.linePrev = c.linePrev;
+    index.hosts = c.hosts;
+    index.hostIndex = new Map(c.hosts.map((h, i) => [h, i]));
+    index.agents = c.agents;
+    // Index 0 stands for "no agent", not for an agent named "".
+    index.agentIndex = new Map(c.agents.map((a, i): [string, number] => [a, i]).slice(1));
+    for (const [row, micros] of c.bigUsd) index.bigUsd.set(row, BigInt(micros));
+    index.loadIds = c.ids;
+    for (let row = 0; row < c.rows; row++) {
+      const bucket = index.bucketOf(row);
+      bucket.rows.push(row);
+      if (!(index.state[row]! & RELEASED)) index.count(bucket, row, 1);
+    }
+    return index;
+  }
+
+  columns(): IndexColumns {
+    const n = this.rowCount;
+    const m = this.lineCount;
+    const ids = this.ids();
+    return {
+      covered: this.covered,
+      rows: n,
+      lines: m,
+      at: this.at.subarray(0, n),
+      usd: this.usd.subarray(0, n),
+      host: this.host.subarray(0, n),
+      agent: this.agent.subarray(0, n),
+      state: this.state.subarray(0, n),
+      lastLine: this.lastLine.subarray(0, n),
+      lineOffset: this.lineOffset.subarray(0, m),
+      lineLength: this.lineLength.subarray(0, m),
+      linePrev: this.linePrev.subarray(0, m),
+      hosts: this.hosts,
+      agents: this.agents,
+      bigUsd: [...this.bigUsd].map(([row, micros]) => [row, micros.toString()]),
+      ids: () => ids,
+    };
+  }
+
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** The ledger line at [offset, offset + length), parsed; a torn line is never applied, as foldHistory never sees it. */
+  apply(event: LedgerEvent, offset: number, length: number): void {
+    let row = this.find(event.id);
+    if (event.type === "reserve") {
+      if (row === undefined) row = this.addRow(event.id);
+      else this.uncount(row);
+      this.link(row, offset, length);
+      this.at[row] = event.at;
+      this.host[row] = intern(this.hosts, this.hostIndex, event.host);
+      this.agent[row] = event.agent === undefined ? 0 : intern(this.agents, this.agentIndex, event.agent);
+      this.setUsd(row, BigInt(event.usdMicros));
+      // A second reserve line for an id starts its entry over, released or not (foldHistory's byId.set).
+      this.state[row] = (this.state[row]! & RELEASED) | RESERVED;
+      this.placeRow(row);
+      return;
+    }
+    // Lines before an id's reserve line (or for one never reserved) change nothing, nor do
+    // lines foldHistory does not fold into a payment (an external transfer).
+    if (row === undefined || !PAYMENT_LINES.has(event.type)) return;
+    this.link(row, offset, length);
+    const state = this.state[row]!;
+    const kind = state & CLASS_BITS;
+    const released = (state & RELEASED) !== 0;
+    if (event.type === "release") {
+      if (kind === RESERVED && !released) {
+        this.uncount(row);
+        this.state[row] = state | RELEASED;
+      }
+    } else if (event.type === "expired") {
+      if (kind === RESERVED) return;
+      this.changeUsd(row, 0n, released);
+      this.state[row] = (state & RELEASED) | EXPIRED;
+    } else if (event.type === "actual") {
+      const actual = BigInt(event.usdMicros);
+      if (kind !== RESERVED && actual < this.usdOf(row)) this.changeUsd(row, actual, released);
+    } else if (kind === RESERVED) {
+      // A sign line, or an outcome (which foldHistory applies even to a payment never signed).
+      this.state[row] = state | SIGNED;
+    }
+  }
+
+  /** The newest `limit` matching rows and the totals per UTC day and host, as foldHistory and spendingOf give them. */
+  query(query: HistoryQuery): IndexAnswer {
+    const hostOk = this.hosts.map((h) => !query.host || hostMatches(query.host, h));
+    const agent = query.agent === undefined ? undefined : this.agentIndex.get(query.agent) ?? -1;
+    const matches = (host: number, rowAgent: number) => hostOk[host]! && (agent === undefined || rowAgent === agent);
+
+    const rows: number[] = [];
+    for (let row = this.rowCount - 1; row >= 0 && rows.length < query.limit; row--) {
+      if (!(this.state[row]! & RELEASED) && this.at[row]! >= query.sinceMs && matches(this.host[row]!, this.agent[row]!)) rows.push(row);
+    }
+
+    const sinceHour = Math.floor(query.sinceMs / HOUR_MS);
+    const groups = new Map<string, SpendingTotal & { latest: number }>();
+    const add = (hour: number, host: number, micros: bigint, payments: number, latest: number) => {
+      const day = dayOf(hour);
+      const key = `${day} ${host}`;
+      const group = groups.get(key);
+      if (!group) groups.set(key, { day, host: this.hosts[host]!, usdMicros: micros, payments, latest });
+      else {
+        group.usdMicros += micros;
+        group.payments += payments;
+        group.latest = Math.max(group.latest, latest);
+      }
+    };
+    for (const [hour, inHour] of this.buckets) {
+      if (hour < sinceHour) continue;
+      // Only the hour that `since` cuts is read row by row.
+      const cut = hour === sinceHour && hour * HOUR_MS < query.sinceMs;
+      for (const bucket of inHour.values()) {
+        if (!matches(bucket.host, bucket.agent)) continue;
+        if (!cut) {
+          if (bucket.payments > 0) add(hour, bucket.host, bucket.micros, bucket.payments, bucket.latest);
+          continue;
+        }
+        for (const row of bucket.rows) {
+          if (!(this.state[row]! & RELEASED) && this.at[row]! >= query.sinceMs) add(hour, bucket.host, this.usdOf(row), 1, row);
+        }
+      }
+    }
+    // foldHistory's entries come newest first: a day and host is where its newest payment puts it.
+    const totals = [...groups.values()].sort((a, b) => b.latest - a.latest).map(({ day, host, usdMicros, payments }) => ({ day, host, usdMicros, payments }));
+    return { rows, totals };
+  }
+
+  /** Where a row's lines are, in file order: its entry is foldHistory of them. */
+  linesOf(row: number): { offset: number; length: number }[] {
+    const lines: { offset: number; length: number }[] = [];
+    for (let line = this.lastLine[row]!; line !== -1; line = this.linePrev[line]!) {
+      lines.push({ offset: this.lineOffset[line]!, length: this.lineLength[line]! });
+    }
+    return lines.reverse();
+  }
+
+  private ids(): string[] {
+    if (!this.idList) {
+      this.idList = this.loadIds ? this.loadIds() : [];
+      this.loadIds = undefined;
+    }
+    return this.idList;
+  }
+
+  private find(id: string): number | undefined {
+    const ids = this.ids();
+    if (this.idMap) return this.idMap.get(id);
+    const stop = Math.max(0, ids.length - RECENT_ROWS);
+    for (let row = ids.length - 1; row >= stop; row--) if (ids[row] === id) return row;
+    if (stop === 0) return undefined;
+    // An old payment's late line (reconciliation, a late `actual`): from now on, look up by map.
+    this.idMap = new Map(ids.map((known, row) => [known, row]));
+    return this.idMap.get(id);
+  }
+
+  private addRow(id: string): number {
+    const row = this.rowCount++;
+    if (row === this.at.length) {
+      const size = Math.max(1024, row * 2);
+      this.at = grow(this.at, size);
+      this.usd = grow(this.usd, size);
+      this.host = grow(this.host, size);
+      this.agent = grow(this.agent, size);
+      this.state = grow(this.state, size);
+      this.lastLine = grow(this.lastLine, size);
+    }
+    this.lastLine[row] = -1;
+    this.ids().push(id);
+    this.idMap?.set(id, row);
+    return row;
+  }
+
+  private link(row: number, offset: number, length: number): void {
+    const line = this.lineCount++;
+    if (line === this.lineOffset.length) {
+      const size = Math.max(4096, line * 2);
+      this.lineOffset = grow(this.lineOffset, size);
+      this.lineLength = grow(this.lineLength, size);
+      this.linePrev = grow(this.linePrev, size);
+    }
+    this.lineOffset[line] = offset;
+    this.lineLength[line] = length;
+    this.linePrev[line] = this.lastLine[row]!;
+    this.lastLine[row] = line;
+  }
+
+  /** Puts a row (just reserved, or reserved again) in its hour's bucket, counted unless released. */
+  private placeRow(row: number): void {
+    for (const inHour of this.buckets.values()) {
+      for (const bucket of inHour.values()) {
+        const at = bucket.rows.indexOf(row);
+        if (at !== -1) bucket.rows.splice(at, 1);
+      }
+    }
+    const bucket = this.bucketOf(row);
+    // Rows are added in file order; a row reserved again goes back to its first place.
+    const at = bucket.rows.findIndex((r) => r > row);
+    if (at === -1) bucket.rows.push(row);
+    else bucket.rows.splice(at, 0, row);
+    if (!(this.state[row]! & RELEASED)) this.count(bucket, row, 1);
+  }
+
+  private bucketOf(row: number): Bucket {
+    const hour = Math.floor(this.at[row]! / HOUR_MS);
+    let inHour = this.buckets.get(hour);
+    if (!inHour) this.buckets.set(hour, (inHour = new Map()));
+    const key = this.host[row]! * 2 ** 21 + this.agent[row]!;
+    let bucket = inHour.get(key);
+    if (!bucket) inHour.set(key, (bucket = { hour, host: this.host[row]!, agent: this.agent[row]!, micros: 0n, payments: 0, latest: -1, rows: [] }));
+    return bucket;
+  }
+
+  private count(bucket: Bucket, row: number, sign: 1 | -1): void {
+    bucket.payments += sign;
+    bucket.micros += sign === 1 ? this.usdOf(row) : -this.usdOf(row);
+    if (sign === 1 && row > bucket.latest) bucket.latest = row;
+    if (sign === -1 && row === bucket.latest) {
+      bucket.latest = -1;
+      for (let i = bucket.rows.length - 1; i >= 0; i--) {
+        const other = bucket.rows[i]!;
+        if (other !== row && !(this.state[other]! & RELEASED)) {
+          bucket.latest = other;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Takes a counted row out of its bucket (a release, or a second reserve line). */
+  private uncount(row: number): void {
+    if (this.state[row]! & RELEASED) return;
+    this.count(this.bucketOf(row), row, -1);
+  }
+
+  private changeUsd(row: number, micros: bigint, released: boolean): void {
+    if (!released) this.bucketOf(row).micros += micros - this.usdOf(row);
+    this.setUsd(row, micros);
+  }
+
+  private usdOf(row: number): bigint {
+    const usd = this.usd[row]!;
+    return usd === BIG_USD ? this.bigUsd.get(row)! : BigInt(usd);
+  }
+
+  private setUsd(row: number, micros: bigint): void {
+    if (micros <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.usd[row] = Number(micros);
+      this.bigUsd.delete(row);
+    } else {
+      this.usd[row] = BIG_USD;
+      this.bigUsd.set(row, micros);
+    }
+  }
+}
+
+function intern(list: string[], index: Map<string, number>, value: string): number {
+  let i = index.get(value);
+  if (i === undefined) {
+    i = list.push(value) - 1;
+    index.set(value, i);
+  }
+  return i;
+}
+
+const days = new Map<number, string>();
+/** The UTC day of an hour since the epoch, as spendingReport writes it. */
+function dayOf(hour: number): string {
+  const day = Math.floor(hour / 24);
+  let text = days.get(day);
+  if (text === undefined) days.set(day, (text = new Date(day * 24 * HOUR_MS).toISOString().slice(0, 10)));
+  return text;
+}
+
+function grow<T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(array: T, size: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(size);
+  bigger.set(array);
+  return bigger;
+}
