@@ -71,8 +71,9 @@ end
 
 local NOW_MS = CLOCK_FOR_TESTS == '' and redis_time_ms() or number(CLOCK_FOR_TESTS)
 local NOW = ms(NOW_MS)
-local DAY_CUTOFF = ms(NOW_MS - ${DAY_MS})
-local SESSION_CUTOFF = ms(NOW_MS - ${SESSION_IDLE_MS})
+local DAY_CUTOFF_MS, SESSION_CUTOFF_MS = NOW_MS - ${DAY_MS}, NOW_MS - ${SESSION_IDLE_MS}
+local DAY_CUTOFF = ms(DAY_CUTOFF_MS)
+local SESSION_CUTOFF = ms(SESSION_CUTOFF_MS)
 
 local function append(json)
   redis.call('XADD', LEDGER, 'MAXLEN', '~', MAXLEN, '*', '${LEDGER_FIELD}', json)
@@ -147,6 +148,26 @@ local function trim_window()
   end
 end
 
+-- Reclaiming and trimming only ever lower what counts, so a payment that fits before them fits
+-- after them too: reserve and recordSigned check first and trim only when the check fails, when
+-- their own entry may be one to trim, or about one call in 8 (by its random id) so the keys do
+-- not grow; the refusal and its numbers always come after a trim, and usage() always trims.
+-- This takes three range reads off each payment's scripts (usage(), run before each payment, trims anyway).
+local function trim_due(id)
+  return string.byte(id, -1) % 8 == 0
+end
+
+local function trim_all()
+  reclaim_expired_leases()
+  trim_window()
+end
+
+-- A session idle long enough to be forgotten is forgotten before it counts again.
+local function session_idle(session)
+  local seen = redis.call('ZSCORE', SESSION_SEEN, session)
+  return seen ~= false and number(seen) <= SESSION_CUTOFF_MS
+end
+
 -- The same rule as hostMatches() in src/policy/hosts.ts, on a host and pattern the caller normalized.
 local function host_matches(pattern, host)
   if string.sub(pattern, 1, 2) == '*.' then
@@ -218,6 +239,22 @@ local function fits(price, caps, spent)
   return true
 end
 
+-- What counts against these caps without a held reservation's own amount: the very numbers
+-- spent_under() gives once it is forgotten, as every total that holds it includes it whole
+-- (day, host, agent; its session's when that was not forgotten: then \`in_session\` is false).
+local function spent_without(caps, spend)
+  local price = number(spend.usd)
+  local spent = spent_under(caps, spend.session)
+  local in_session = spent[1] > 0
+  if in_session then spent[1] = spent[1] - price end
+  spent[2] = spent[2] - price
+  if spend.agent ~= nil and spend.agent == caps.agent then spent[3] = spent[3] - price end
+  for i, pattern in ipairs(caps.patterns) do
+    if host_matches(pattern, spend.host) then spent[3 + i] = spent[3 + i] - price end
+  end
+  return spent, in_session
+end
+
 local function refused(spent)
   local reply = {'refused'}
   for i = 1, #spent do reply[1 + i] = spent[i] end
@@ -235,13 +272,16 @@ export const RESERVE = `${PRELUDE}
 local id, usd, session, host, agent = ARGV[3], ARGV[4], ARGV[5], ARGV[6], optional_name(ARGV[7])
 local lease_ms, event, caps = number(ARGV[8]), ARGV[9], read_caps(10)
 
-reclaim_expired_leases()
-trim_window()
 -- The same reservation sent twice (a retried command) is taken once.
 if redis.call('HEXISTS', SPENDS, id) == 1 then return {'ok'} end
 
+local price = number(usd)
 local spent = spent_under(caps, session)
-if not fits(number(usd), caps, spent) then return refused(spent) end
+if not fits(price, caps, spent) or trim_due(id) or session_idle(session) then
+  trim_all()
+  spent = spent_under(caps, session)
+  if not fits(price, caps, spent) then return refused(spent) end
+end
 
 count(id, {usd = usd, host = host, session = session, agent = agent}, NOW, true)
 redis.call('ZADD', LEASES, ms(NOW_MS + lease_ms), id)
@@ -261,25 +301,36 @@ return {'ok'}
  */
 export const RECORD_SIGNED = `${PRELUDE}
 local id, event, caps = ARGV[3], ARGV[4], read_caps(5)
-if redis.call('HEXISTS', SPENDS, id) == 0 then return {'gone'} end
+local raw = redis.call('HGET', SPENDS, id)
+if not raw then return {'gone'} end
 -- Signed before (a retried record): it already counts for good, from its first signing.
 if not redis.call('ZSCORE', LEASES, id) then
   append(at_now(event))
   return {'ok'}
 end
+-- No longer leased, so no trim reclaims it; one that has aged out of the window is trimmed (gone).
 redis.call('ZREM', LEASES, id)
-reclaim_expired_leases()
-trim_window()
-local raw = redis.call('HGET', SPENDS, id)
-if not raw then return {'gone'} end
+local since = redis.call('ZSCORE', WINDOW, id)
+local trimmed = trim_due(id) or not since or number(since) <= DAY_CUTOFF_MS
+if trimmed then
+  trim_all()
+  raw = redis.call('HGET', SPENDS, id)
+  if not raw then return {'gone'} end
+end
 local spend = cjson.decode(raw)
-forget(id, spend, true)
-local spent = spent_under(caps, spend.session)
+local spent, in_session = spent_without(caps, spend)
+if not trimmed and not fits(number(spend.usd), caps, spent) then
+  trim_all()
+  spent, in_session = spent_without(caps, spend)
+end
 if not fits(number(spend.usd), caps, spent) then
+  forget(id, spend, true)
   append(release_event(id))
   return refused(spent)
 end
-count(id, spend, NOW, true)
+-- Within the caps it counts from its signing: the totals already hold it.
+redis.call('ZADD', WINDOW, NOW, id)
+if not in_session then add_to_hash(SESSIONS, spend.session, spend.usd, false) end
 append(at_now(event))
 return {'ok'}
 `;
