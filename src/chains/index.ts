@@ -65,6 +65,8 @@ export function openChainReads(networks: readonly string[], rpc: Readonly<Record
     readLatestBlockhash: (network) => familyRead(readsFor(network).readLatestBlockhash, network)(network),
     readBlockHeight: (network) => familyRead(readsFor(network).readBlockHeight, network)(network),
     readAccountOwner: (network, address) => familyRead(readsFor(network).readAccountOwner, network)(network, address),
+    reconcilePayment: (payment) => familyRead(readsFor(payment.network).reconcilePayment, payment.network)(payment),
+    outgoingTransfers: (asset, owner, sinceMs) => familyRead(readsFor(asset.network).outgoingTransfers, asset.network)(asset, owner, sinceMs),
     verifySettlement: (expected, timeoutMs) => readsFor(expected.network).verifySettlement(expected, timeoutMs),
     servedNetwork: (network) => readsFor(network).servedNetwork(network),
     redactedRpcUrl: (network) => readsFor(network).redactedRpcUrl(network),

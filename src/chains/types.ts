@@ -123,6 +123,53 @@ export type Verification =
   | { status: "pending"; detail: string }
   | { status: "unknown"; detail: string };
 
+/** A signed payment whose outcome the ledger does not know, as reconciliation asks its chain about it. */
+export interface PaymentToReconcile {
+  network: string;
+  asset: string;
+  payer: string;
+  payTo: string;
+  /** What was signed (upto: the maximum), in atomic units. */
+  amountAtomic: bigint;
+  /** "exact" or "upto" when a receipt says; undefined when the process stopped before one (the nonce's form then tells). */
+  scheme: string | undefined;
+  /** Unix seconds (EVM: the authorization's validBefore or Permit2 deadline). */
+  validBefore: number;
+  /** The family's authorization id (EIP-3009: bytes32 hex; Permit2: decimal; Solana: the transaction signature). */
+  nonce: string | undefined;
+  /** Solana: the block height after which the signed transaction can no longer land. */
+  lastValidBlockHeight: bigint | undefined;
+  /** When it was signed, by the signing server's clock (ms): only bounds how far back logs are searched. */
+  signedAtMs: number;
+}
+
+/**
+ * What the chain proves about one signed payment. Only `settled` and `expired` change the
+ * ledger, and each carries its proof (a transaction read on-chain, or the chain's own time or
+ * height past the authorization's expiry with the authorization unused).
+ */
+export type ReconcileFinding =
+  /** Moved `amountAtomic` (upto: what was taken) in `transaction`, read on-chain with this payment's own authorization. */
+  | { status: "settled"; transaction: string; amountAtomic: bigint }
+  /** Used in `transaction`, which does not move what was signed. */
+  | { status: "mismatch"; transaction: string; detail: string }
+  | { status: "expired"; reason: string }
+  /** Nothing proven either way yet (still valid, or used where no transfer could be found). */
+  | { status: "open"; detail: string };
+
+/** A transfer of a token out of an address, read from the chain's logs. */
+export interface OutgoingTransfer {
+  network: string;
+  asset: string;
+  transaction: string;
+  /** Its position in the block: with the transaction, what makes it one transfer. */
+  logIndex: number;
+  to: string;
+  amountAtomic: bigint;
+  /** The block's timestamp (ms). */
+  blockAtMs: number;
+}
+
 /** A family's reads of its chains, through the owner's RPCs (`rpc`) or the tables' public ones. */
 export interface ChainReads {
   /** The on-chain balance of `owner` in `asset`, in atomic units. */
@@ -137,10 +184,15 @@ export interface ChainReads {
   readLatestBlockhash?(network: string): Promise<{ blockhash: string; lastValidBlockHeight: bigint }>;
   /** Solana: the network's current block height, to compare with a transaction's last valid one. */
   readBlockHeight?(network: string): Promise<bigint>;
-  /** Solana: the network's current block height, to compare with a transaction's last valid one. */
-  readBlockHeight?(network: string): Promise<bigint>;
   /** Solana: the program owning the account at `address`, or null when there is no account. */
   readAccountOwner?(network: string, address: string): Promise<string | null>;
+  /**
+   * Reconciliation: what the chain proves about a signed payment (its family's schemes decide
+   * how). Rejects when a read fails: nothing is concluded from a failed read.
+   */
+  reconcilePayment?(payment: PaymentToReconcile): Promise<ReconcileFinding>;
+  /** Reconciliation: every transfer of `asset` out of `owner` in blocks from `sinceMs` (the chain's time) on. */
+  outgoingTransfers?(asset: AssetInfo, owner: string, sinceMs: number): Promise<OutgoingTransfer[]>;
   /** Whether the transaction a server reported settles exactly what was signed. Waits at most `timeoutMs`. */
   verifySettlement(expected: ExpectedSettlement, timeoutMs: number): Promise<Verification>;
   /** The CAIP-2 id of the chain the network's RPC actually serves (doctor compares it with the configured one). */

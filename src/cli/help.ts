@@ -11,6 +11,9 @@ Usage:
                                     a bearer token for an HTTP agent (shown once) and its config entry
   x402-wallet-mcp ledger import --from file --to redis [--config PATH]
                                     copy the file ledger into the Redis store of the config (the daily total carries over)
+  x402-wallet-mcp ledger reconcile [--since ISO] [--json] [--config PATH]
+                                    ask the chain about payments whose outcome is unknown: mark them verified or expired
+                                    (an expired one's amount comes back to the caps); warn of transfers no entry explains
   x402-wallet-mcp permit2 approve --network eip155:… --token 0x… [--yes]
                                     the one-time approval a token paid through Permit2 needs (a transaction; shows its gas cost)
   x402-wallet-mcp init [--solana]   create a wallet key file (mode 0600) and print the client config to paste;

@@ -17,11 +17,12 @@ const USAGE = "ledger import --from file --to redis [--config PATH]";
  * `ledger`) into the Redis store the config names, for the wallet of X402_PRIVATE_KEY or
  * X402_KEY_FILE, so the daily, host and agent totals carry over. Run it again and it adds
  * nothing: each payment is imported at most once (Redis remembers the ids it imported).
- * Takes the arguments after `ledger`, or after `ledger import`.
+ * Takes the arguments after `ledger`, or after `ledger import`; `ledger reconcile` is handed on.
  */
 export async function runLedgerImport(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (args[0] === "reconcile") return (await import("./ledgerReconcile.js")).runLedgerReconcile(args.slice(1));
   const rest = args[0] === "import" ? args.slice(1) : args;
-  if (rest[0] !== undefined && !rest[0].startsWith("-")) throw new UsageError(`ledger: unknown subcommand "${rest[0]}" (known: ${USAGE})`);
+  if (rest[0] !== undefined && !rest[0].startsWith("-")) throw new UsageError(`ledger: unknown subcommand "${rest[0]}" (known: ${USAGE}; ledger reconcile [--since ISO] [--json])`);
   const { values } = parseCommandArgs("ledger import", rest, {
     config: { type: "string" },
     from: { type: "string" },

@@ -109,6 +109,18 @@ export const ConfigSchema = z.strictObject({
       rememberDays: z.int().min(1).max(3650).default(30),
     })
     .prefault({}),
+  /**
+   * Reconciliation with the chain in the background of a running server: every intervalSeconds
+   * (0: off), payments of the last `lookbackHours` whose outcome is unknown are checked on-chain
+   * (verified or expired, the amount of an expired one given back to the caps) and transfers from
+   * the wallet that no entry explains are counted in the day's total and logged.
+   */
+  reconcile: z
+    .strictObject({
+      intervalSeconds: z.int().min(0).max(86_400).default(300),
+      lookbackHours: z.int().min(1).max(24 * 365).default(24),
+    })
+    .prefault({}),
   /** Check each settlement on-chain (a Transfer of exactly what we signed) before reporting it. */
   verifySettlement: z.boolean().default(true),
   verifyTimeoutMs: z.int().min(0).max(120_000).default(5_000),

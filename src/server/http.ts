@@ -10,6 +10,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { CodedError, ErrorCode } from "../errors.js";
 import { sessionRuntime, type AgentConfig, type Runtime } from "../runtime.js";
 import { agentTokenVerifier } from "./agentAuth.js";
+import { startBackgroundReconcile } from "../reconcile/backgroundReconcile.js";
 import { createServer } from "./createServer.js";
 
 export interface HttpListen {
@@ -159,11 +160,13 @@ export async function serveHttp(rt: Runtime, listen: HttpListen): Promise<HttpSe
   httpServer.requestTimeout = 30_000;
   const address = httpServer.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const stopReconcile = startBackgroundReconcile(rt);
   rt.logger.log("info", `serving MCP over Streamable HTTP at http://${host}:${address.port}/mcp (${agents.length} agent(s))`);
   return {
     url: `http://${host}:${address.port}/mcp`,
     async close() {
       clearInterval(sweeper);
+      await stopReconcile();
       await Promise.all([...sessions.values()].map((s) => s.server.close().catch(() => undefined)));
       sessions.clear();
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));

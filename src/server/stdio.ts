@@ -1,4 +1,5 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { startBackgroundReconcile } from "../reconcile/backgroundReconcile.js";
 import type { Runtime } from "../runtime.js";
 import { createServer } from "./createServer.js";
 
@@ -18,7 +19,9 @@ export async function serveStdio(rt: Runtime): Promise<void> {
     process.stdout.once("error", () => resolve());
   });
   await server.connect(transport);
+  const stopReconcile = startBackgroundReconcile(rt);
   await closed;
+  await stopReconcile();
   await server.close();
   await rt.close();
 }

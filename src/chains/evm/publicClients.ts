@@ -4,7 +4,10 @@ import { findEvmNetwork, viemChain } from "./networks.js";
 import type { RpcTransports } from "./rpcTransport.js";
 
 /** The chain reads this server makes. All are async, so viem's client is loaded on the first one, not at start-up. */
-export type ChainReader = Pick<PublicClient, "readContract" | "getChainId" | "getTransaction" | "getTransactionReceipt" | "waitForTransactionReceipt">;
+export type ChainReader = Pick<
+  PublicClient,
+  "readContract" | "getChainId" | "getTransaction" | "getTransactionReceipt" | "waitForTransactionReceipt" | "getBlock" | "getLogs"
+>;
 
 /** One viem client per network, made on first use: nothing touches an RPC (or loads viem's client) at start-up. */
 export class PublicClients {
@@ -35,6 +38,8 @@ export class PublicClients {
       getTransaction: call("getTransaction") as ChainReader["getTransaction"],
       getTransactionReceipt: call("getTransactionReceipt") as ChainReader["getTransactionReceipt"],
       waitForTransactionReceipt: call("waitForTransactionReceipt") as ChainReader["waitForTransactionReceipt"],
+      getBlock: call("getBlock") as ChainReader["getBlock"],
+      getLogs: call("getLogs") as ChainReader["getLogs"],
     };
   }
 

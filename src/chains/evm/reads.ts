@@ -5,6 +5,8 @@ import { readEip2612 } from "./permit2/readEip2612.js";
 import { UnlimitedAllowances } from "./permit2/unlimitedAllowances.js";
 import { PublicClients } from "./publicClients.js";
 import { readTokenBalance } from "./readBalance.js";
+import { evmOutgoingTransfers } from "./reconcile/outgoingTransfers.js";
+import { reconcileEvmPayment } from "./reconcile/reconcileEvmPayment.js";
 import { TokenDecimals } from "./readDecimals.js";
 import { verifySettlementOnChain, type SettlementAuthorization } from "./verifySettlement.js";
 
@@ -22,6 +24,8 @@ export function evmReads(rpc: Readonly<Record<string, string>>, timeoutMs: numbe
     readEip2612: (asset, owner) => readEip2612(clients.get(asset.network), asset.address, owner),
     readDecimals: (asset) => decimals.read(asset),
     verifySettlement: (expected, waitMs) => verifyEvmSettlement(clients, expected, waitMs),
+    reconcilePayment: (payment) => reconcileEvmPayment(clients, payment, timeoutMs),
+    outgoingTransfers: (asset, owner, sinceMs) => evmOutgoingTransfers(clients, asset, owner, sinceMs),
     servedNetwork: async (network) => `eip155:${await clients.get(network).getChainId()}`,
     redactedRpcUrl: (network) => clients.redactedRpcUrl(network),
     close: () => clients.close(),
