@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RoutesConfig } from "@x402/core/server";
@@ -17,7 +21,7 @@ import { createSignerClient } from "../rig/chain.js";
 import { createFacilitatorV2 } from "../rig/facilitatorV2.js";
 import { NETWORK_V2, startRig, type Rig, type RigWallet } from "../rig/index.js";
 import { buildResourceApp, listenLocal, offlinePaywallHtml, type Listening } from "../rig/routes.js";
-import { startMcp, textOf, type McpSession } from "./mcpClient.js";
+import { SERVER_ENTRY, startMcp, textOf, writeConfig, type McpSession } from "./mcpClient.js";
 
 const PRICE_ATOMIC = 10_000n;
 const TRANSFER = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
@@ -34,6 +38,7 @@ describe("payment-identifier: a lost paid answer is fetched again, never paid tw
   let server: Listening;
   let mcp: McpSession;
   let wallet: RigWallet;
+  let configPath: string;
   const seenIds: string[] = [];
 
   beforeAll(async () => {
@@ -61,10 +66,11 @@ describe("payment-identifier: a lost paid answer is fetched again, never paid tw
     }));
     server = await listenLocal(buildResourceApp({ routes, version: 2, latency: { ms: 0 }, payment: deduplicating(x402, seenIds) }));
     wallet = await rig.newWallet(1_000_000n);
-    mcp = await startMcp({
-      config: { networks: [NETWORK_V2], rpc: { [NETWORK_V2]: rig.rpcUrl }, hosts: { allowPrivate: true } },
-      env: { X402_PRIVATE_KEY: wallet.privateKey },
-    });
+    const ledger = join(mkdtempSync(join(tmpdir(), "payment-id-")), "ledger.jsonl");
+    const config = { networks: [NETWORK_V2], rpc: { [NETWORK_V2]: rig.rpcUrl }, hosts: { allowPrivate: true }, ledger };
+    mcp = await startMcp({ config, env: { X402_PRIVATE_KEY: wallet.privateKey } });
+    // The receipts command reads the server's ledger through a config of its own.
+    configPath = writeConfig(config);
   }, 120_000);
   afterAll(async () => {
     await mcp?.close();
@@ -102,6 +108,8 @@ describe("payment-identifier: a lost paid answer is fetched again, never paid tw
 
       const history = (await mcp.call("spending_history", { limit: 1 })).structuredContent as Record<string, any>;
       expect(history.receipts[0]).toMatchObject({ paymentId: out.payment.paymentId, resent: 1, status: "verified" });
+      const cli = JSON.parse(execFileSync(process.execPath, [SERVER_ENTRY, "receipts", "--json", "--limit", "1", "--config", configPath], { encoding: "utf8" }));
+      expect(cli.receipts[0]).toMatchObject({ paymentId: out.payment.paymentId, resent: 1 });
     } finally {
       await proxy.close();
     }
