@@ -7,6 +7,7 @@ import type { Approver } from "../policy/approval.js";
 import { assertHostAllowed } from "../policy/hosts.js";
 import { signerFor, type Runtime } from "../runtime.js";
 import { NO_WALLET_HINT } from "../wallet/loadWallet.js";
+import { SIGN_IN_WITH_X } from "../x402/extensions/siwx/parseChallenge.js";
 import { parsePaymentRequired } from "../x402/parsePaymentRequired.js";
 import { selectPaymentOption, type PayableOption } from "../x402/select.js";
 import type { PaymentRequired } from "../x402/types.js";
@@ -58,7 +59,9 @@ export async function fetchWithPayment(rt: Runtime, request: PaidFetchRequest, o
   if (cached) return { ...cached, cached: true };
   const progress = options.onProgress ?? (() => undefined);
 
-  const known = rt.config.fastPath && rt.signers.size > 0 ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
+  const remembered = rt.config.fastPath && rt.signers.size > 0 ? rt.knownPrices.get(owner, request.method, request.url) : undefined;
+  // A server that offers sign-in may let this wallet in for free: it gets the probe, not money up front.
+  const known = remembered && !(rt.config.siwx.enabled && remembered.required.extensions?.[SIGN_IN_WITH_X] !== undefined) ? remembered : undefined;
   const knownSigner = known && signerFor(rt, known.chosen.option.network);
   let first: HttpResponse;
   let upFront: { chosen: PayableOption; refused: CodedError; signed: string } | undefined;

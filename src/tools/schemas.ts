@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { clientOwnedHeader, refusedHeaderMessage } from "../http/requestHeaders.js";
+import { SIGN_IN_WITH_X_HEADER } from "../x402/extensions/siwx/parseChallenge.js";
 import { PAYMENT_SIGNATURE_HEADER, X_PAYMENT_HEADER } from "../x402/headers.js";
 
 /** Output shapes shared by tools. Field names are a public contract. */
@@ -24,6 +25,9 @@ const PAYMENT_HEADERS = new Set([PAYMENT_SIGNATURE_HEADER.toLowerCase(), X_PAYME
 function refusedHeader(name: string): string | undefined {
   if (PAYMENT_HEADERS.has(name.toLowerCase())) {
     return "the wallet adds the payment itself, once the price has passed the owner's caps. Remove it and let paid_fetch pay";
+  }
+  if (name.toLowerCase() === SIGN_IN_WITH_X_HEADER.toLowerCase()) {
+    return "the wallet signs in itself, with the key the owner configured, when a server offers it. Remove it";
   }
   return clientOwnedHeader(name);
 }

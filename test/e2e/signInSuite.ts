@@ -129,6 +129,28 @@ export function signInSuite(name: string, setUp: () => Promise<SignInSide>): voi
       expect(after.payTo - before.payTo).toBe(PRICE_ATOMIC);
     });
 
+    it("with the fast path on, a resource paid earlier in the same process is not paid up front again: the probe's challenge is signed instead", async () => {
+      const server = await serve({ statement: "Sign in to read what you bought", expirationSeconds: 300 });
+      try {
+        // Without the pay-once cache, the second call would be answered by the fast path's known price.
+        const mcp = await start({ fastPath: true, content: { payOnceSeconds: 0 } });
+        const before = await side.balances();
+        const first = await fetchPaid(mcp, server);
+        expect((first.structuredContent as Record<string, any>).payment, textOf(first) + mcp.stderr()).toMatchObject({ status: "verified" });
+        const second = await fetchPaid(mcp, server);
+        expect(second.isError, textOf(second) + mcp.stderr()).toBeFalsy();
+        const out = second.structuredContent as Record<string, any>;
+        expect(out.payment).toBeNull();
+        expect(out.signIn).toMatchObject({ address: side.payer, chainId: side.network });
+        expect(server.payments).toHaveLength(1);
+        expect(server.signIns).toHaveLength(1);
+        const after = await side.balances();
+        expect(before.payer - after.payer).toBe(PRICE_ATOMIC);
+      } finally {
+        await server.close();
+      }
+    });
+
     it("with siwx.enabled false the wallet never signs in and pays as before", async () => {
       const mcp = await start({ siwx: { enabled: false } });
       const before = await side.balances();

@@ -65,6 +65,7 @@ describe("request headers that steer or frame the request", () => {
     ["HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA"],
     ["PAYMENT-SIGNATURE", "e30="],
     ["X-Payment", "e30="],
+    ["Sign-In-With-X", "e30="],
   ])("refuses %s in tool input, naming it", async (name, value) => {
     const result = await call("paid_fetch", { url: `http://localhost:${port}/paid`, method: "POST", headers: { [name]: value }, body: "x" });
     expect(result.isError).toBe(true);
