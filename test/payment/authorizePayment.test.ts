@@ -65,10 +65,12 @@ describe("authorizePayment", () => {
   it("records the terms while the key signs them, and returns the signature only once the record is in", async () => {
     const events: string[] = [];
     let finishRecord!: () => void;
+    // Made before the record starts: the signature may be done before the store's own write is.
+    const recordMayFinish = new Promise<void>((resolve) => (finishRecord = resolve));
     const { rt, ledger } = await runtimeWith(async (inner, reservation, authorization: SignedAuthorization) => {
       events.push("record started");
       await inner(reservation, authorization);
-      await new Promise<void>((resolve) => (finishRecord = resolve));
+      await recordMayFinish;
       events.push("record durable");
     });
     const watched: PaymentScheme = {
