@@ -3,7 +3,9 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
+import { RedisBudgetStore } from "../src/budget/redisStore.js";
 import { walletKeys } from "../src/budget/redisWire.js";
+import type { PaymentOutcome, Reservation } from "../src/budget/types.js";
 import { startRedis, type RedisHandle } from "../test/rig/redis.js";
 import { machineBusyOver, machineCpuMs, pct, processCpuMs } from "./cpuTime.js";
 import { envInt } from "./harness.js";
@@ -13,7 +15,7 @@ import { median, p95, rotation, type Row, type ScenarioResult } from "./stats.js
 const NAME = "redisReservations";
 const WORKER = resolve(import.meta.dirname, "redisReservationsWorker.ts");
 const PROCESSES = 8;
-const TARGET_PER_SECOND = 5_000;
+const TARGET_PER_SECOND = 20_000;
 const PREFIX = "bench:";
 const WALLETS: Record<Cycle, string> = {
   "reserve+release": "0xbench00000000000000000000000000000000release",
@@ -82,6 +84,8 @@ export async function redisReservations(): Promise<ScenarioResult> {
       for (const v of rotation(variants, round)) v.slices.push(await runSlice(v, workers.slice(0, v.processes), redis, admin, inflight, sliceMs));
     }
     await admin.config("SET", "appendfsync", "always");
+    const perScript = await scriptProfile(redis.url, admin);
+    const floor = redisBenchmarkFloor(redis.port, admin);
 
     // reserve + release gives every amount back: the wallet's day total and its leases must be empty again.
     const releaseKeys = walletKeys(PREFIX, WALLETS["reserve+release"]);
@@ -148,6 +152,9 @@ export async function redisReservations(): Promise<ScenarioResult> {
         `"paid path" is reserve + recordSigned + commit, what a paid call runs. Caps do not bind (perDay far above the run); ` +
         `after the run the released wallet's day total is ${dayLeft} and its leases ${leasesLeft}, and the paid wallet's day total is ${paidDay} µUSD for ${paidCycles} cycles × 10 000: ${consistent ? "consistent" : "INCONSISTENT"}.`,
       boundNote(target, everysec, fsync, idleBefore),
+      `Redis reservations, where Redis's time goes: inside each script, run alone one after another (INFO commandstats, ${PROFILE_CALLS} calls each, appendfsync always): ` +
+        `${Object.entries(perScript).map(([op, us]) => `${op} ${us.toFixed(1)} µs`).join(", ")}. ` +
+        (await floor),
     );
     return { rows, notes };
   } finally {
@@ -310,6 +317,93 @@ function fsyncProbe(n = 200): { n: number; median: number; p95: number } {
     rmSync(dir, { recursive: true, force: true });
   }
   return { n, median: median(times), p95: p95(times) };
+}
+
+const PROFILE_CALLS = 1_000;
+
+/** Per operation, the µs Redis spends inside its script, one call at a time on a wallet of its own. */
+async function scriptProfile(url: string, admin: Redis): Promise<Record<string, number>> {
+  const store = await RedisBudgetStore.open({ url, prefix: PREFIX, wallet: "0xbench000000000000000000000000000000000profile", leaseMs: 60_000, timeoutMs: 5_000, logger: { log: () => undefined } });
+  const request = {
+    sessionId: "profile",
+    usdMicros: 10_000n,
+    limits: { perCall: 1_000_000n, perSession: 10n ** 12n, perDay: 10n ** 12n, hosts: [], agent: { name: "bench", perDay: 10n ** 12n } },
+    meta: { agent: "bench", url: "http://127.0.0.1/paid", host: "127.0.0.1", network: "eip155:84532", asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", amountAtomic: 10_000n, payTo: "0x0000000000000000000000000000000000000001" },
+  };
+  const usPerCall = async (op: () => Promise<unknown>): Promise<number> => {
+    await admin.config("RESETSTAT");
+    for (let i = 0; i < PROFILE_CALLS; i++) await op();
+    const stats = scriptStats(await admin.info("commandstats"));
+    return stats.usec / Math.max(1, stats.calls);
+  };
+  try {
+    const held: Reservation[] = [];
+    const result: Record<string, number> = {};
+    result.reserve = await usPerCall(async () => held.push(await store.reserve(request)));
+    result.release = await usPerCall(async () => store.release(held.pop()!));
+    for (let i = 0; i < PROFILE_CALLS; i++) held.push(await store.reserve(request));
+    const signed = [...held];
+    result.recordSigned = await usPerCall(async () => store.recordSigned(held.pop()!, { payer: "0x0000000000000000000000000000000000000002", validBefore: 2_000_000_000, nonce: "0x01" }));
+    result.commit = await usPerCall(async () => {
+      const reservation = signed.pop()!;
+      await store.commit(reservation, outcomeOf(reservation));
+    });
+    result.usage = await usPerCall(async () => store.usage({ sessionId: "profile", agent: "bench", hostPatterns: [] }));
+    return result;
+  } finally {
+    await store.close();
+  }
+}
+
+function outcomeOf(reservation: Reservation): PaymentOutcome {
+  const meta = reservation.request.meta;
+  return {
+    status: "settled",
+    receipt: {
+      status: "settled",
+      amount: "0.01",
+      amountAtomic: meta.amountAtomic.toString(),
+      asset: meta.asset,
+      symbol: "USDC",
+      network: meta.network,
+      payTo: meta.payTo,
+      payer: "0x0000000000000000000000000000000000000002",
+      transaction: `0x${reservation.id.replace(/-/g, "").padEnd(64, "0")}`,
+      explorerUrl: null,
+      scheme: "exact",
+      x402Version: 2,
+      resource: meta.url,
+      paidAt: new Date().toISOString(),
+    },
+  };
+}
+
+/**
+ * Redis's own floor on this machine, from redis-benchmark (one more process, about a core of its
+ * own) with as many connections as the 8 processes keep cycles in flight: EVALSHA of a script
+ * that does nothing, and of one that writes one key (so appendfsync always fsyncs as for ours).
+ */
+async function redisBenchmarkFloor(port: number, admin: Redis): Promise<string> {
+  const noop = (await admin.script("LOAD", "return 1")) as string;
+  const write = (await admin.script("LOAD", "return redis.call('INCR', KEYS[1])")) as string;
+  const run = (...command: string[]): number => {
+    const out = execFileSync("redis-benchmark", ["-p", String(port), "-c", "32", "-n", "100000", "-q", ...command], { encoding: "utf8" });
+    return Number(/([\d.]+) requests per second/.exec(out)?.[1] ?? Number.NaN);
+  };
+  try {
+    const bare = run("EVALSHA", noop, "0");
+    const writing = run("EVALSHA", write, "1", "bench:{floor}:n");
+    await admin.config("SET", "appendfsync", "everysec");
+    const writingEverysec = run("EVALSHA", write, "1", "bench:{floor}:n");
+    await admin.config("SET", "appendfsync", "always");
+    return (
+      `Redis's floor on this machine (redis-benchmark, 32 connections, 100 000 calls): EVALSHA of a script doing nothing ${bare.toFixed(0)}/s, ` +
+      `of one writing one key ${writing.toFixed(0)}/s with appendfsync always and ${writingEverysec.toFixed(0)}/s with everysec; ` +
+      `a reservation cycle is two script calls, so ${(writing / 2).toFixed(0)} cycles/s is what Redis could do here with scripts that cost nothing.`
+    );
+  } catch (error) {
+    return `redis-benchmark could not run (${(error as Error).message.split("\n")[0]}).`;
+  }
 }
 
 /** EVALSHA calls and the µs Redis spent inside them since CONFIG RESETSTAT. */
