@@ -68,14 +68,14 @@ function formatReport(report: SpendingReport, budget: BudgetOutput): string {
 
 const CSV_COLUMNS = [
   "paid_at", "amount", "symbol", "amount_atomic", "status", "network", "host", "resource",
-  "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note",
+  "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note", "payment_id",
 ] as const;
 
 /** One row per receipt of the --json list, in its order; amounts stay the decimal strings the receipts hold. */
 function receiptsCsv(report: SpendingReport): string {
   const rows = report.receipts.map((r) => [
     r.paidAt, r.amount, r.symbol, r.amountAtomic, r.status, r.network, hostOf(r.resource), r.resource,
-    r.payTo, r.payer, r.transaction ?? "", r.explorerUrl ?? "", r.scheme, String(r.x402Version), r.asset, r.note ?? "",
+    r.payTo, r.payer, r.transaction ?? "", r.explorerUrl ?? "", r.scheme, String(r.x402Version), r.asset, r.note ?? "", r.paymentId ?? "",
   ]);
   return formatCsv([[...CSV_COLUMNS], ...rows]);
 }

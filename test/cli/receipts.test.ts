@@ -86,7 +86,7 @@ describe("x402-wallet-mcp receipts", () => {
     expect(result.code).toBe(0);
     expect(result.stdout.endsWith("\r\n")).toBe(true);
     const [header, ...rows] = parseCsv(result.stdout);
-    expect(header).toEqual(["paid_at", "amount", "symbol", "amount_atomic", "status", "network", "host", "resource", "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note"]);
+    expect(header).toEqual(["paid_at", "amount", "symbol", "amount_atomic", "status", "network", "host", "resource", "pay_to", "payer", "transaction", "explorer_url", "scheme", "x402_version", "asset", "note", "payment_id"]);
     expect(rows).toHaveLength(3);
     const column = (name: string) => rows.map((row) => row[header!.indexOf(name)]);
     expect(column("amount")).toEqual(["0.04", "0.25", "0.01"]);
@@ -96,6 +96,7 @@ describe("x402-wallet-mcp receipts", () => {
     expect(column("transaction")).toEqual(["", TX(2), TX(1)]);
     expect(column("explorer_url")).toEqual(["", `https://sepolia.basescan.org/tx/${TX(2)}`, `https://sepolia.basescan.org/tx/${TX(1)}`]);
     expect(column("note")).toEqual([json.receipts[0].note, "", ""]);
+    expect(column("payment_id")).toEqual(json.receipts.map((r: { paymentId?: string }) => r.paymentId ?? ""));
     expect(result.stdout).toContain(',"signed, but the server process stopped before the outcome was recorded; it may have settled"\r\n');
   });
 
