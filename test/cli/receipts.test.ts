@@ -97,7 +97,7 @@ describe("x402-wallet-mcp receipts", () => {
     expect(column("explorer_url")).toEqual(["", `https://sepolia.basescan.org/tx/${TX(2)}`, `https://sepolia.basescan.org/tx/${TX(1)}`]);
     expect(column("note")).toEqual([json.receipts[0].note, "", ""]);
     expect(column("payment_id")).toEqual(json.receipts.map((r: { paymentId?: string }) => r.paymentId ?? ""));
-    expect(result.stdout).toContain(',"signed, but the server process stopped before the outcome was recorded; it may have settled"\r\n');
+    expect(result.stdout).toContain(',"signed, but the server process stopped before the outcome was recorded; it may have settled",\r\n');
   });
 
   it("--csv quotes commas, quotes and line breaks, and defuses spreadsheet formulas", async () => {
