@@ -2,12 +2,31 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Rig } from "../test/rig/index.js";
-import { BEFORE_ENTRY, PAID_PRICE_ATOMIC, beforeLabel, benchConfig, envInt, paidReceipt, rssMb, startServer, tempDir, type BenchSession } from "./harness.js";
+import {
+  BEFORE_ENTRY,
+  BIN_ENTRY,
+  INITIALIZE,
+  INITIALIZED,
+  MINIMAL_SDK_SERVER,
+  PAID_PRICE_ATOMIC,
+  SERVER_ENTRY,
+  beforeLabel,
+  benchConfig,
+  envInt,
+  paidReceipt,
+  rssMb,
+  spawnRaw,
+  startServer,
+  tempDir,
+  type BenchSession,
+} from "./harness.js";
 import { mean, type Row, type ScenarioResult } from "./stats.js";
 
 const NAME = "memory";
 const SAMPLE_EVERY = 100;
 const TARGET_MB = 120;
+/** Issue 20: RSS of the bin after 100 paid calls, default node flags. */
+const TARGET_100_MB = 100;
 const MAX_SECONDS = 900;
 /** How much the live heap may move between calls 300–600 and the last 300 and still be flat. */
 const PLATEAU_TOLERANCE = 0.05;
@@ -18,9 +37,11 @@ const BUNDLE_FLAGS: string[] = JSON.parse(readFileSync(new URL("../manifest.json
 
 /**
  * RSS of the server over 1 000 paid calls (distinct URLs, so each one pays; no on-chain
- * check, for speed), sampled every 100 calls. The first sample, after one call, is the
- * baseline of the same process. A second server, alternated call by call, runs with the
- * flags of the MCP Bundle (a young generation of at most 2 MB per semi-space instead of
+ * check, for speed), sampled every 100 calls: the package's bin (the bundle) with node's
+ * default flags, against the tsc build in dist/ (the bin before issue 20) alternated with it,
+ * and a minimal `@modelcontextprotocol/sdk` server at rest, what node and the SDK hold before
+ * any code of ours. The first sample, after one call, is the baseline of the same process. A
+ * further server, alternated call by call, runs with the flags of the MCP Bundle (a young generation of at most 2 MB per semi-space instead of
  * 16: most of the default's RSS above the live set is young-generation space). V8 grows its
  * heap lazily while memory is plentiful, so RSS alone cannot tell garbage from a leak: a
  * third server, at each sample, runs a full garbage collection and reports its live heap
@@ -47,9 +68,10 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
     hwm: 0,
   });
   const servers = [
-    await server("default", []),
-    await server(`as the .mcpb runs it (${BUNDLE_FLAGS.join(" ")})`, BUNDLE_FLAGS),
-    await server("live heap after a full GC", ["--expose-gc", "--require", LIVE_HEAP_PRELOAD], true),
+    await server("bin, default flags", [], false, BIN_ENTRY),
+    await server("dist/index.js, default flags", [], false, SERVER_ENTRY),
+    await server(`as the .mcpb runs it (${BUNDLE_FLAGS.join(" ")})`, BUNDLE_FLAGS, false, BIN_ENTRY),
+    await server("live heap after a full GC", ["--expose-gc", "--require", LIVE_HEAP_PRELOAD], true, BIN_ENTRY),
     // An earlier revision's build, default flags, alternated with the others (BENCH_BEFORE_ENTRY).
     ...(BEFORE_ENTRY ? [await server(beforeLabel(), [], false, BEFORE_ENTRY)] : []),
   ];
@@ -89,8 +111,12 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
     growth === null ? "not enough samples" : Math.abs(growth) <= PLATEAU_TOLERANCE ? "plateaus" : growth > 0 ? "still growing" : "shrinks";
   const growthNote = (growth: number | null) => (growth === null ? "" : ` (mean of the last 300 calls vs calls 300–600: ${(growth * 100).toFixed(1)}%)`);
 
-  const rows: Row[] = [];
+  const minimalRss = await minimalSdkServerRssMb();
+  const rows: Row[] = [
+    { scenario: NAME, variant: "minimal SDK server at rest after tools/list: RSS", n: 1, median: minimalRss, p95: null, unit: "MB", ratio: null, note: "reference: node and the SDK alone" },
+  ];
   const notes: string[] = [];
+  const binAt100 = servers[0]!.series.find((p) => p.calls === 100)?.rss;
   for (const s of servers) {
     const rssGrowth = growthOf(s.series.map((p) => ({ calls: p.calls, value: p.rss })));
     const rssSeries = `RSS (MB) by paid calls done: ${s.series.map((p) => `${p.calls}: ${p.rss.toFixed(1)}`).join(", ")}. Peak VmHWM ${s.hwm.toFixed(1)} MB`;
@@ -121,8 +147,24 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
     }
     const first = s.series[0]!.rss;
     const peak = Math.max(...s.series.map((p) => p.rss));
+    const at100 = s.series.find((p) => p.calls === 100)?.rss;
     rows.push(
       { scenario: NAME, variant: `${s.label}: RSS after 1 call`, n: 1, median: first, p95: null, unit: "MB", ratio: null, note: "baseline" },
+      ...(at100 === undefined || s.label.startsWith("as the .mcpb")
+        ? []
+        : [
+            {
+              scenario: NAME,
+              variant: `${s.label}: RSS after 100 paid calls`,
+              n: 1,
+              median: at100,
+              p95: null,
+              unit: "MB",
+              ratio: s === servers[0] ? at100 / minimalRss : binAt100 === undefined ? null : at100 / binAt100,
+              baseline: s === servers[0] ? "minimal SDK server at rest after tools/list: RSS" : "bin, default flags: RSS after 100 paid calls",
+              ...(s === servers[0] ? { target: `≤ ${TARGET_100_MB} MB`, pass: at100 <= TARGET_100_MB } : {}),
+            } satisfies Row,
+          ]),
       {
         scenario: NAME,
         variant: `${s.label}: RSS, max of samples over ${done} paid calls`,
@@ -141,6 +183,21 @@ export async function memory(rig: Rig): Promise<ScenarioResult> {
   }
   notes.push(`Memory: ${done} calls per server in ${seconds.toFixed(0)} s, alternated between the servers, one caller, verifySettlement off; the pay-once cache keeps up to 256 responses.`);
   return { rows, notes };
+}
+
+/** RSS of a minimal SDK stdio server (bench/minimalSdkServer.mjs) once it has answered tools/list. */
+async function minimalSdkServerRssMb(): Promise<number> {
+  const server = spawnRaw([MINIMAL_SDK_SERVER], { PATH: process.env.PATH ?? "" }, tempDir("s4"));
+  try {
+    server.send(INITIALIZE(1));
+    await server.response(1);
+    server.send(INITIALIZED);
+    server.send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    await server.response(2);
+    return rssMb(server.child.pid!).rss;
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Asks the live-heap server (bench/liveHeap.cjs) for a full GC and reads what is left alive. */

@@ -87,6 +87,8 @@ function parseServeArgs(args: string[]): ServeOptions | "help" {
  * Streamable HTTP until SIGINT/SIGTERM.
  */
 async function serve({ configPath, http }: ServeOptions): Promise<void> {
+  // Before the modules load: they are what first grows the young generation.
+  (await import("./server/youngGeneration.js")).holdYoungGeneration();
   const [{ loadConfig }, { loadWallet }, { loadSolanaWallet }, { createRuntime }, { serveStdio }, { stderrLogger }] = await Promise.all([
     import("./config/load.js"),
     import("./wallet/loadWallet.js"),
