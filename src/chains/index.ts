@@ -74,8 +74,11 @@ export function openChainReads(networks: readonly string[], rpc: Readonly<Record
   };
 }
 
+/** Thrown for a read the network's chain family does not have: nothing was asked of the chain. */
+export class NoSuchFamilyRead extends Error {}
+
 /** A read only some families have (Solana's blockhash), bound to its reads, or a clear failure on another family. */
 function familyRead<F extends (...args: never[]) => unknown>(read: F | undefined, network: string): F {
-  if (!read) throw new Error(`network ${network}'s chain family has no such read`);
+  if (!read) throw new NoSuchFamilyRead(`network ${network}'s chain family has no such read`);
   return read;
 }

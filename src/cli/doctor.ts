@@ -1,4 +1,5 @@
 import { familyOf } from "../chains/index.js";
+import { checkUnknownTransfers } from "./doctorTransfers.js";
 import { formatTable, print } from "./output.js";
 import {
   checkConfig,
@@ -9,6 +10,7 @@ import {
   checkNetworks,
   checkSolanaKey,
   checkSolanaKeyExposure,
+  RPC_TIMEOUT_MS,
   type Check,
 } from "./doctorChecks.js";
 import { parseCommandArgs } from "./usage.js";
@@ -30,6 +32,8 @@ export async function runDoctor(args: string[], env: NodeJS.ProcessEnv = process
     const addressOn = (network: string) => ((familyOf(network)?.namespace === "solana" ? solana : account)?.address ?? null);
     const [networks, ledger] = await Promise.all([checkNetworks(config, addressOn), checkLedger(config, account?.address ?? null)]);
     checks.push(...networks, ...ledger);
+    const transfers = await checkUnknownTransfers(config, account, RPC_TIMEOUT_MS).catch(() => null);
+    if (transfers) checks.push(transfers);
   } else {
     checks.push({ name: "networks and ledger", status: "skip", detail: "not checked: the config does not load" });
   }

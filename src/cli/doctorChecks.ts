@@ -24,7 +24,7 @@ export interface Check {
 }
 
 /** An RPC that takes longer than this to answer is reported as not answering. */
-const RPC_TIMEOUT_MS = 10_000;
+export const RPC_TIMEOUT_MS = 10_000;
 
 export function checkConfig(configPath: string | undefined, env: NodeJS.ProcessEnv): { check: Check; config: Config | null } {
   const path = configPath ?? env.X402_WALLET_CONFIG;

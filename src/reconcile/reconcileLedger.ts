@@ -1,6 +1,7 @@
 import { DAY_MS } from "../budget/spendWindow.js";
 import type { BudgetStore, HistoryEntry } from "../budget/types.js";
 import { findAsset } from "../chains/assets.js";
+import { NoSuchFamilyRead } from "../chains/index.js";
 import type { AssetInfo, ChainReads, ChainSigner } from "../chains/types.js";
 import { assetToUsdMicros } from "../money.js";
 import { findExternalTransfers, type ExternalFinding } from "./findExternalTransfers.js";
@@ -91,6 +92,10 @@ export async function reconcileLedger(parameters: ReconcileLedgerParameters): Pr
         report.changed.push({ ...base, to: "verified", transaction: finding.transaction, ...(taken !== undefined ? { taken } : {}) });
       }
     } catch (error) {
+      if (error instanceof NoSuchFamilyRead) {
+        report.open.push({ id: entry.id, url: entry.meta.url, detail: `payments on ${payment.network} are not reconciled yet` });
+        continue;
+      }
       report.failed.push({ id: entry.id, url: entry.meta.url, error: (error as Error).message.split("\n")[0] ?? String(error) });
     }
   }

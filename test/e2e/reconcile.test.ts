@@ -205,6 +205,11 @@ describe("ledger reconcile", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`WARNING unknown transfer from the wallet: 0.005 USDC to ${PAY_TO}`);
     expect(result.stdout).toContain(`transaction ${hash} (counted in the day's total)`);
+    const configPath = writeConfig(config);
+    const doctor = await run(process.execPath, [SERVER_ENTRY, "doctor", "--config", configPath], { env: { PATH: process.env.PATH ?? "", X402_PRIVATE_KEY: wallet.privateKey } }).catch(
+      (error: { stdout: string }) => error,
+    );
+    expect(doctor.stdout).toMatch(new RegExp(`WARN\\s+unknown transfers \\(24 h\\)\\s+1 transfer\\(s\\) from the wallet that no ledger entry explains:[\\s\\S]*0\\.005 USDC to ${PAY_TO} on eip155:84532 in ${hash}`));
     const again = await reconcile(config, wallet, "--json");
     expect((JSON.parse(again.stdout) as { external: { transaction: string }[] }).external).toEqual([expect.objectContaining({ transaction: hash, counted: true })]);
 
