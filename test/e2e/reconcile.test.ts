@@ -221,6 +221,23 @@ describe("ledger reconcile", () => {
     }
   }, 120_000);
 
+  it("a running server reconciles in the background (reconcile.intervalSeconds) and gives the expired amount back", async () => {
+    const wallet = await rig.newWallet(1_000_000n);
+    const mcp = await startMcp({ config: configFor("file", { reconcile: { intervalSeconds: 1 } }), env: { X402_PRIVATE_KEY: wallet.privateKey } });
+    try {
+      await unsettledFor60ChainSeconds();
+      await mcp.call("paid_fetch", { url: `${hostile.url}/unsettled` });
+      expect(await daySpent(mcp)).toBe("0.02");
+      await moveChainTime(75);
+      const deadline = Date.now() + 60_000;
+      while ((await daySpent(mcp)) !== "0.00" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await daySpent(mcp)).toBe("0.00");
+      expect(mcp.stderr()).toMatch(/reconciliation with the chain: .*unconfirmed → expired/);
+    } finally {
+      await mcp.close();
+    }
+  }, 120_000);
+
   it("an RPC error leaves every entry as it is", async () => {
     const wallet = await rig.newWallet(1_000_000n);
     const config = configFor("file");
