@@ -82,18 +82,18 @@ export class FileSpending {
   }
 
   private async catchUp(end: number, fromFile = true): Promise<SpendingIndex> {
-    if (this.index && !this.holdsTail(this.index.covered, this.tail, end)) {
+    if (this.index && !this.holdsTail(this.index.covered, this.tail)) {
       this.logger.log("warning", `the ledger ${this.file.path} was rewritten since its totals were read; rebuilding them from the ledger`);
       this.index = undefined;
     }
     if (!this.index) {
-      const loaded = fromFile ? await readTotals(this.path) : { ok: false as const, reason: "corrupt" };
-      if (loaded.ok && this.holdsTail(loaded.index.covered, loaded.tail, end)) {
+      const loaded = fromFile ? await readTotals(this.path) : undefined;
+      if (loaded?.ok && this.holdsTail(loaded.index.covered, loaded.tail)) {
         this.index = loaded.index;
         this.tail = loaded.tail;
         this.savedCovered = loaded.index.covered;
       } else {
-        if (fromFile && (!loaded.ok ? loaded.reason !== "missing" : true)) {
+        if (loaded && !(!loaded.ok && loaded.reason === "missing")) {
           const why = loaded.ok ? "made from other ledger bytes (the ledger was replaced or rewritten)" : loaded.reason;
           this.logger.log("warning", `the spending totals ${this.path} are ${why}; rebuilding them from the ledger`);
         }
@@ -114,9 +114,12 @@ export class FileSpending {
     return index;
   }
 
-  /** Whether the ledger still holds `tail` just before `covered`, and reaches that far. */
-  private holdsTail(covered: number, tail: Buffer, end: number): boolean {
-    return covered <= end && tail.length === Math.min(covered, TAIL_BYTES) && this.file.bytesAt(covered - tail.length, tail.length).equals(tail);
+  /**
+   * Whether the ledger still holds `tail` just before `covered`. Past `end` is fine: another
+   * process wrote the totals file after reading lines appended since this one caught up.
+   */
+  private holdsTail(covered: number, tail: Buffer): boolean {
+    return covered <= this.file.size() && tail.length === Math.min(covered, TAIL_BYTES) && this.file.bytesAt(covered - tail.length, tail.length).equals(tail);
   }
 
   /** A row's entry: foldHistory of its own lines, read where the index says they are. */

@@ -125,7 +125,12 @@ export async function readTotals(path: string): Promise<LoadedTotals> {
     agents: header.agents,
     bigUsd: header.bigUsd,
     ids: () => {
-      const ids: unknown = JSON.parse(file.toString("utf8", idsAt, idsAt + header.idsBytes));
+      let ids: unknown;
+      try {
+        ids = JSON.parse(file.toString("utf8", idsAt, idsAt + header.idsBytes));
+      } catch {
+        ids = undefined;
+      }
       if (!Array.isArray(ids) || ids.length !== header.rows || !ids.every((id) => typeof id === "string")) {
         throw new CorruptTotals(`the totals file ${path} is corrupt (its ids); rebuilding it from the ledger`);
       }

@@ -1,110 +1,57 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { FileBudgetStore } from "../../src/budget/fileStore.js";
-import { parseLedgerLine, type LedgerEvent } from "../../src/budget/ledgerEvents.js";
-import { foldHistory } from "../../src/budget/ledgerHistory.js";
-import { spendingOf } from "../../src/budget/spendingOf.js";
 import type { HistoryQuery, Spending } from "../../src/budget/types.js";
 import type { Logger } from "../../src/log.js";
-import { receipt } from "./storeContract.js";
-
-const HOUR = 3600_000;
-/** An hour boundary: `since` values around it cut hours and days. */
-const T0 = Date.UTC(2026, 11, 1, 0, 0, 0);
-const HOSTS = ["api.test", "a.example.com", "b.example.com", "example.com", "img.test"];
-const AGENTS = [undefined, undefined, "alice", "bob", ""];
-const STATUSES = ["settled", "unconfirmed", "verified", "mismatch", "rejected"] as const;
-
-/** Deterministic per seed, so a failure names the seed that reproduces it. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { T0, fullFold, random, randomLines, randomQuery } from "./randomLedger.js";
 
 const quiet: Logger = { log() {} };
+const WORKER = resolve(import.meta.dirname, "spendingWorker.ts");
 
-/** What a full fold of every whole line of the ledger gives: the answer the totals must equal. */
-export function fullFold(path: string, query: HistoryQuery): Spending {
-  const text = readFileSync(path, "utf8");
-  const whole = text.slice(0, text.lastIndexOf("\n") + 1);
-  const events = whole.split("\n").flatMap((line) => (line.trim() === "" ? [] : [parseLedgerLine(line)].filter((e): e is LedgerEvent => e !== null)));
-  return spendingOf(foldHistory(events, { ...query, limit: Number.MAX_SAFE_INTEGER }), query.limit);
-}
+/** A paying process on the ledger (spendingWorker.ts): done once its payments are made, then it answers queries. */
+class Payer {
+  readonly child: ChildProcess;
+  readonly done: Promise<void>;
+  readonly exited: Promise<void>;
+  private readonly answers: ((line: string) => void)[] = [];
 
-/** A query that cuts hours (and sometimes days) at random, filters by host and agent at random. */
-export function randomQuery(rand: () => number, around: number, spanHours: number): HistoryQuery {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-  const sinceHour = around + Math.floor((rand() - 0.3) * spanHours) * HOUR;
-  const since = pick([-Infinity, 0, sinceHour, sinceHour + Math.floor(rand() * HOUR), sinceHour - 1, sinceHour + 1]);
-  return {
-    limit: pick([1, 3, 20, 1000]),
-    sinceMs: since,
-    host: pick([undefined, undefined, "api.test", "*.example.com", "example.com", "nowhere.test"]),
-    agent: pick([undefined, undefined, "alice", "", "nobody"]),
-  };
-}
-
-/**
- * Random ledger lines: payments reserved, signed, with outcomes (settled, then verified…),
- * released (before or after signing), lowered by `actual`, expired; and what real ledgers
- * hold besides: lines for unknown ids, a reserve line repeated, external transfers, torn
- * lines, blank lines, amounts past 2^53, times out of order and on hour boundaries.
- */
-function randomLines(rand: () => number, count: number, ids: string[]): string[] {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-  const someId = () => (ids.length === 0 || rand() < 0.05 ? `unknown-${Math.floor(rand() * 5)}` : ids[Math.floor(ids.length - 1 - Math.floor(rand() ** 3 * ids.length))]!);
-  const at = () => (rand() < 0.2 ? T0 + Math.floor(rand() * 48) * HOUR + pick([0, -1, 1]) : T0 + Math.floor(rand() * 48 * HOUR));
-  const micros = () => (rand() < 0.03 ? (2n ** 60n + BigInt(Math.floor(rand() * 1000))).toString() : String(Math.floor(rand() * 50_000)));
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const r = rand();
-    let event: LedgerEvent | undefined;
-    if (r < 0.3) {
-      const id = rand() < 0.03 && ids.length > 0 ? pick(ids) : `p${ids.length}-${Math.floor(rand() * 1e9)}`;
-      if (!ids.includes(id)) ids.push(id);
-      const host = pick(HOSTS);
-      const agent = pick(AGENTS);
-      event = {
-        type: "reserve",
-        id,
-        at: at(),
-        sessionId: "s",
-        ...(agent !== undefined ? { agent } : {}),
-        url: `https://${host}/x`,
-        host,
-        network: "eip155:84532",
-        asset: "0xA",
-        amountAtomic: "10000",
-        usdMicros: micros(),
-        payTo: "0xB",
-      };
-    } else if (r < 0.45) event = { type: "sign", id: someId(), at: at(), payer: pick(["0xC", "0xD"]), validBefore: 2_000_000_000, nonce: "0x01" };
-    else if (r < 0.6) {
-      const status = pick(STATUSES);
-      event = { type: "outcome", id: someId(), at: at(), status, ...(status === "rejected" ? { reason: "no" } : {}), receipt: receipt(status) };
-    } else if (r < 0.7) event = { type: "release", id: someId(), at: at() };
-    else if (r < 0.78) event = { type: "actual", id: someId(), at: at(), usdMicros: micros() };
-    else if (r < 0.85) event = { type: "expired", id: someId(), at: at(), reason: pick(["unused", "validBefore passed"]) };
-    if (event) {
-      lines.push(`${JSON.stringify(event)}\n`);
-      continue;
-    }
-    if (r < 0.9) {
-      // Torn: the start of a line, cut where a crash would cut it, then the next append's newline.
-      const whole = JSON.stringify({ type: "reserve", id: `torn-${i}`, at: at(), sessionId: "s", url: "https://api.test/x", host: "api.test", network: "n", asset: "a", amountAtomic: "1", usdMicros: "1", payTo: "b" });
-      lines.push(`${whole.slice(0, Math.floor(rand() * whole.length))}\n`);
-    } else if (r < 0.93) lines.push(pick(["\n", "  \n", "not json\n", '{"type":"sign"}\n']));
-    else lines.push(`${JSON.stringify({ type: "external", id: rand() < 0.5 ? someId() : `ext-${i}`, at: at(), network: "n", asset: "a", transaction: "0x1", to: "0x2", amountAtomic: "5", usdMicros: "5", blockAt: T0 })}\n`);
+  constructor(ledger: string, seed: number, payments: number, clockStart: number) {
+    this.child = spawn(process.execPath, ["--import", "tsx", WORKER, ledger, String(seed), String(payments), String(clockStart)], { stdio: ["pipe", "pipe", "inherit"] });
+    let onDone: () => void;
+    let onFailed: (error: Error) => void;
+    this.done = new Promise((resolve, reject) => ((onDone = resolve), (onFailed = reject)));
+    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+    this.child.once("exit", (code) => onFailed(new Error(`payer ${seed} exited (${code}) before it was done`)));
+    createInterface({ input: this.child.stdout! }).on("line", (line) => {
+      const message = JSON.parse(line) as { done?: boolean; failed?: string };
+      if (message.failed) onFailed(new Error(`payer ${seed}: ${message.failed}`));
+      else if (message.done) onDone();
+      else this.answers.shift()?.(line);
+    });
   }
-  return lines;
+
+  /** Its spending for `query`, as JSON with bigints as "123n". */
+  ask(query: HistoryQuery): Promise<unknown> {
+    return new Promise((resolve) => {
+      this.answers.push((line) => resolve((JSON.parse(line) as { spending: unknown }).spending));
+      this.child.stdin!.write(`${JSON.stringify(query)}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end();
+    await Promise.race([this.exited, sleep(10_000).then(() => this.child.kill("SIGKILL"))]);
+  }
+}
+
+/** As the payers send it: bigints as "123n". */
+function asJson(spending: Spending): unknown {
+  return JSON.parse(JSON.stringify(spending, (_key, value: unknown) => (typeof value === "bigint" ? `${value}n` : value)));
 }
 
 function ledgerPath(): string {
@@ -121,7 +68,7 @@ async function expectSame(store: FileBudgetStore, path: string, rand: () => numb
 
 describe("spending totals kept beside the file ledger", () => {
   it("equal a full fold of random ledgers, built at once, caught up line by line, and read back from the totals file", async () => {
-    const SEEDS = Number(process.env.SPENDING_SEEDS ?? 120);
+    const SEEDS = Number(process.env.SPENDING_SEEDS ?? 100);
     let readBack = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const rand = random(seed);
@@ -151,4 +98,39 @@ describe("spending totals kept beside the file ledger", () => {
     // The totals file is written once the ledger outgrows it by 64 KiB: most seeds get that far.
     expect(readBack).toBeGreaterThan(SEEDS / 4);
   }, 300_000);
+
+  it("equal a full fold when processes pay on one ledger at once: in each of them, in a reader that caught up meanwhile, and in a new one", async () => {
+    for (let round = 1; round <= 3; round++) {
+      const path = ledgerPath();
+      const rand = random(1000 + round);
+      const clockStart = Date.now();
+      const payers = [0, 1, 2].map((i) => new Payer(path, round * 10 + i, 40, clockStart));
+      try {
+        const reader = await FileBudgetStore.open(path, quiet);
+        let finished = false;
+        const allDone = Promise.all(payers.map((p) => p.done)).finally(() => (finished = true));
+        // Catching up while they append, lines of three writers interleaved.
+        while (!finished) {
+          await reader.spending(randomQuery(rand, T0, 6));
+          await Promise.race([allDone.catch(() => undefined), sleep(15)]);
+        }
+        await allDone;
+        const fresh = await FileBudgetStore.open(path, quiet);
+        for (let q = 0; q < 12; q++) {
+          // At a payment's time, give or take 1 ms, so it cuts an hour where payments are; finite, as it crosses to the payers as JSON.
+          const times = readFileSync(path, "utf8").split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { at: number }).at);
+          const query = { ...randomQuery(rand, T0, 6), sinceMs: rand() < 0.2 ? 0 : times[Math.floor(rand() * times.length)]! + Math.floor(rand() * 3) - 1 };
+          const expected = asJson(fullFold(path, query));
+          const where = `round ${round}, query ${JSON.stringify(query)}`;
+          expect(asJson(await reader.spending(query)), `${where}, the reader`).toEqual(expected);
+          expect(asJson(await fresh.spending(query)), `${where}, a new store`).toEqual(expected);
+          for (const [i, payer] of payers.entries()) expect(await payer.ask(query), `${where}, payer ${i}`).toEqual(expected);
+        }
+        await reader.close();
+        await fresh.close();
+      } finally {
+        await Promise.all(payers.map((p) => p.stop()));
+      }
+    }
+  }, 240_000);
 });
