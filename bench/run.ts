@@ -7,6 +7,7 @@ import { coldStart } from "./coldStart.js";
 import { fastPath } from "./fastPath.js";
 import { fleetThroughput } from "./fleetThroughput.js";
 import { BIN_ENTRY, SERVER_ENTRY, beforeLabel } from "./harness.js";
+import { historyScale } from "./historyScale.js";
 import { httpVsStdio } from "./httpVsStdio.js";
 import { ledgerScale } from "./ledgerScale.js";
 import { memory } from "./memory.js";
@@ -33,7 +34,9 @@ import { throughput } from "./throughput.js";
  * BENCH_FLEET_AGENTS (16). permit2Overhead (issue 16, `npm run bench -- permit2Overhead`)
  * has a section of its own too, written by a run of it; its size is BENCH_N. So has
  * solanaOverhead (issue 17, `npm run bench -- solanaOverhead`, its own Solana rig): BENCH_N
- * paid calls per variant, BENCH_COLD_N cold starts per variant.
+ * paid calls per variant, BENCH_COLD_N cold starts per variant. coldStart and memory (issue 20,
+ * `npm run bench -- coldStart memory`) form the start-up and memory section; their sizes are
+ * BENCH_COLD_N and BENCH_MEMORY_CALLS.
  */
 const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   paidCallOverhead,
@@ -41,6 +44,7 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   coldStart: () => coldStart(),
   memory,
   ledgerScale: () => ledgerScale(),
+  historyScale: () => historyScale(),
   throughput,
   httpVsStdio,
   redisReservations: () => redisReservations(),
