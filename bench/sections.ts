@@ -55,7 +55,16 @@ export const HISTORY: Section = {
     "`npm run bench -- historyScale` replaces this section only; a full run writes it with the rest.",
 };
 
-export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA, REPLICAS, HISTORY];
+export const STARTUP: Section = {
+  heading: "## Start-up and memory (issue 20)",
+  scenarios: ["coldStart", "memory"],
+  intro:
+    "What `npx x402-wallet-mcp` runs, the package's bin (the esbuild bundle in `bundle/`), against a minimal `@modelcontextprotocol/sdk` stdio server with one tool (bench/minimalSdkServer.mjs) in the same rounds: " +
+    "spawn → `initialize` and `tools/list` answered (target 1.3×), and RSS after 100 paid calls with node's default flags (target 100 MB), with the tsc build in dist/ and, with BENCH_BEFORE_ENTRY, the bin before issue 20 beside it. " +
+    "`npm run bench -- coldStart memory` replaces this section only; a full run writes it with the rest.",
+};
+
+export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA, REPLICAS, HISTORY, STARTUP];
 
 /** The section that `scenario` belongs to, or undefined for the main table. */
 export function sectionOf(scenario: string): Section | undefined {
