@@ -20,6 +20,7 @@ export function solanaReads(rpc: Readonly<Record<string, string>>, timeoutMs: nu
     readBlockHeight: async (network) => (await reads()).readBlockHeight!(network),
     readAccountOwner: async (network, account) => (await reads()).readAccountOwner!(network, account),
     verifySettlement: async (expected, waitMs) => (await reads()).verifySettlement(expected, waitMs),
+    reconcilePayment: async (payment) => (await reads()).reconcilePayment!(payment),
     servedNetwork: async (network) => (await reads()).servedNetwork(network),
     redactedRpcUrl: (network) => {
       const url = rpc[network] ?? findSolanaNetwork(network)?.defaultRpc;

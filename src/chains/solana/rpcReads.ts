@@ -1,10 +1,11 @@
-import { address, createSolanaRpcFromTransport, signature as toSignature, type Rpc, type SolanaRpcApi } from "@solana/kit";
+import { address, createSolanaRpcFromTransport, type Rpc, type SolanaRpcApi } from "@solana/kit";
 import { findAssociatedTokenPda, getMintDecoder, TOKEN_PROGRAM_ADDRESS } from "@solana-program/token";
 import { redactRpcUrl } from "../redactRpcUrl.js";
 import type { AssetInfo, ChainReads, ExpectedSettlement, Verification } from "../types.js";
 import { findSolanaNetwork } from "./networks.js";
 import { SolanaRpcTransports } from "./rpcTransport.js";
-import { verifyTokenDeltas, type TokenBalanceEntry } from "./verifySettlement.js";
+import { checkLandedTransaction, readLandedTransaction } from "./landedTransaction.js";
+import { reconcileSolanaPayment } from "./reconcilePayment.js";
 
 const POLL_MS = 500;
 
@@ -63,6 +64,7 @@ export function solanaRpcReads(rpcUrls: Readonly<Record<string, string>>, timeou
     readBlockHeight: async (network) => await rpc(network).getBlockHeight({ commitment: "confirmed" }).send(),
     readAccountOwner: accountOwner,
     verifySettlement: (expected, waitMs) => verifySolanaSettlement(rpc(expected.network), expected, waitMs),
+    reconcilePayment: (payment) => reconcileSolanaPayment(rpc(payment.network), payment),
     servedNetwork: async (network) => `solana:${(await rpc(network).getGenesisHash().send()).slice(0, 32)}`,
     redactedRpcUrl: (network) => (rpcUrls[network] ?? findSolanaNetwork(network)?.defaultRpc) && redactRpcUrl(urlOf(network)),
     close: () => transports.close(),
@@ -77,19 +79,9 @@ async function verifySolanaSettlement(
 ): Promise<Verification> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const tx = await rpc
-      .getTransaction(toSignature(expected.transaction), { encoding: "json", maxSupportedTransactionVersion: 0, commitment: "confirmed" })
-      .send();
-    if (tx) {
-      if (!tx.meta) return { status: "unknown", detail: "the RPC returned the transaction without its effects (meta)" };
-      if (tx.meta.err) return { status: "mismatch", detail: `transaction ${expected.transaction} failed on-chain: ${JSON.stringify(tx.meta.err)}` };
-      return verifyTokenDeltas(expected, tx.transaction.signatures, entries(tx.meta.preTokenBalances), entries(tx.meta.postTokenBalances));
-    }
+    const tx = await readLandedTransaction(rpc, expected.transaction);
+    if (tx) return checkLandedTransaction(expected, tx);
     if (Date.now() + POLL_MS > deadline) return { status: "pending", detail: `transaction ${expected.transaction} is not confirmed yet` };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-function entries(balances: readonly { accountIndex: number; mint: string; owner?: string; uiTokenAmount: { amount: string } }[] | undefined): TokenBalanceEntry[] {
-  return (balances ?? []).map((b) => ({ accountIndex: b.accountIndex, mint: b.mint, owner: b.owner, amount: BigInt(b.uiTokenAmount.amount) }));
 }

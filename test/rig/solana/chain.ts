@@ -198,6 +198,11 @@ export class LocalSvm {
     return this.landed.get(signature);
   }
 
+  /** The landed transactions that load `account`, newest first, as getSignaturesForAddress lists them. */
+  transactionsLoading(account: string): LandedTransaction[] {
+    return [...this.landed.values()].filter((record) => record.accountKeys.includes(account as Address)).reverse();
+  }
+
   lamportsOf(address: Address): bigint {
     return this.svm.getBalance(address) ?? 0n;
   }

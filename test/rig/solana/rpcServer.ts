@@ -31,6 +31,8 @@ export interface SolanaRpcServer {
   calls: Map<string, number>;
   /** Methods asked for that this server does not implement (each is also logged to stderr). */
   unknownMethods: string[];
+  /** Methods a test makes fail: each call answers a JSON-RPC internal error, as a node in trouble does. */
+  failing: Set<string>;
   close(): Promise<void>;
 }
 
@@ -62,12 +64,14 @@ const base64 = { encode: getBase64Encoder(), decode: getBase64Decoder() };
 export async function startSolanaRpc(chain: LocalSvm): Promise<SolanaRpcServer> {
   const calls = new Map<string, number>();
   const unknownMethods: string[] = [];
+  const failing = new Set<string>();
   const handlers = rpcHandlers(chain);
 
   const answer = (request: JsonRpcRequest): Record<string, unknown> => {
     const id = request.id ?? null;
     const method = typeof request.method === "string" ? request.method : "";
     calls.set(method, (calls.get(method) ?? 0) + 1);
+    if (failing.has(method)) return { jsonrpc: "2.0", id, error: { code: -32603, message: `Internal error: ${method} made to fail by the test` } };
     const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
     if (!handler) {
       unknownMethods.push(method);
@@ -108,6 +112,7 @@ export async function startSolanaRpc(chain: LocalSvm): Promise<SolanaRpcServer> 
     url: `http://127.0.0.1:${port}`,
     calls,
     unknownMethods,
+    failing,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -299,6 +304,26 @@ function rpcHandlers(chain: LocalSvm): Record<string, Handler> {
           };
         }),
       );
+    },
+    getSignaturesForAddress: ([account, config]) => {
+      const cfg = (config ?? {}) as { before?: string; until?: string; limit?: number };
+      let records = chain.transactionsLoading(addressParam(account));
+      if (cfg.before !== undefined) {
+        const at = records.findIndex((r) => r.signature === cfg.before);
+        records = at === -1 ? [] : records.slice(at + 1);
+      }
+      if (cfg.until !== undefined) {
+        const at = records.findIndex((r) => r.signature === cfg.until);
+        if (at !== -1) records = records.slice(0, at);
+      }
+      return records.slice(0, Math.min(Number(cfg.limit ?? 1000), 1000)).map((record) => ({
+        signature: record.signature,
+        slot: record.slot,
+        err: record.err,
+        memo: null,
+        blockTime: record.blockTime,
+        confirmationStatus: "finalized",
+      }));
     },
     getTransaction: ([sig, config]) => {
       const cfg = (config ?? {}) as { encoding?: string; maxSupportedTransactionVersion?: number };
