@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import { getAddress } from "viem/utils";
 import type { PaymentToReconcile, ReconcileFinding } from "../../types.js";
-import { PERMIT2_ADDRESS } from "../permit2/constants.js";
+import { PERMIT2_ADDRESS, X402_UPTO_PERMIT2_PROXY } from "../permit2/constants.js";
 import { decodeProxySettle } from "../permit2/decodeProxySettle.js";
 import type { PublicClients } from "../publicClients.js";
 import { verifySettlementOnChain } from "../verifySettlement.js";
@@ -29,7 +29,7 @@ const nonceBitmapAbi = [
  * refuses it from then on): expired. Used: Permit2 emits nothing per nonce, so the payer's
  * Transfers of the token since its signing are read, and the one whose transaction is a call
  * to x402's proxy settling this owner's nonce is it; upto's amount is what that call moved
- * (at most the maximum signed).
+ * (at most the maximum signed), the proxy being the spender the permit was signed for.
  */
 export async function reconcilePermit2(clients: PublicClients, payment: PaymentToReconcile, nonce: bigint, timeoutMs: number): Promise<ReconcileFinding> {
   const client = clients.get(payment.network);
@@ -59,7 +59,9 @@ export async function reconcilePermit2(clients: PublicClients, payment: PaymentT
       timeoutMs,
     );
     if (verification.status === "verified") {
-      if (payment.scheme !== "upto" && settled.amount !== payment.amountAtomic) {
+      // Permit2 binds the signature to its spender, the proxy calling it: a settlement by the
+      // upto proxy proves an upto permit, even when no receipt recorded the scheme (a crash).
+      if (settled.proxy !== X402_UPTO_PERMIT2_PROXY && settled.amount !== payment.amountAtomic) {
         return { status: "mismatch", transaction, detail: `it moved ${settled.amount}, not the ${payment.amountAtomic} signed` };
       }
       return { status: "settled", transaction, amountAtomic: settled.amount };
