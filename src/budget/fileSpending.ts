@@ -39,28 +39,26 @@ export class FileSpending {
   /** The answer over the ledger up to `end` (the end of a line: where the store has caught up to). */
   query(end: number, query: HistoryQuery): Promise<Spending> {
     return this.serially(async () => {
-      const index = await this.caughtUp(end);
-      const answer = index.query(query);
-      let entries: HistoryEntry[];
       try {
-        entries = answer.rows.map((row) => this.entryOf(index, row));
+        return await this.answer(end, query, true);
       } catch (error) {
-        // The ledger changed under the index: the next query rebuilds it.
-        this.index = undefined;
-        throw error;
+        this.drop();
+        if (!(error instanceof CorruptTotals)) throw error;
+        this.logger.log("warning", error.message);
+        return await this.answer(end, query, false);
       }
-      const spending = { entries, byDayAndHost: answer.totals };
-      if (index.covered - this.savedCovered >= Math.max(SAVE_AFTER_BYTES, index.covered / 100)) {
-        // Queued behind this query, not awaited by it: its caller has its answer first.
-        void this.serially(() => this.save(index));
-      }
-      return spending;
     });
   }
 
   /** Waits for a save under way. */
   async close(): Promise<void> {
     await this.queue;
+    this.drop();
+  }
+
+  private drop(): void {
+    this.index?.release();
+    this.index = undefined;
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -69,22 +67,21 @@ export class FileSpending {
     return run;
   }
 
-  private async caughtUp(end: number): Promise<SpendingIndex> {
-    try {
-      return await this.catchUp(end);
-    } catch (error) {
-      this.index = undefined;
-      if (!(error instanceof CorruptTotals)) throw error;
-      this.logger.log("warning", error.message);
-      this.savedCovered = 0;
-      return await this.catchUp(end, false);
+  private async answer(end: number, query: HistoryQuery, fromFile: boolean): Promise<Spending> {
+    const index = await this.catchUp(end, fromFile);
+    const answer = index.query(query);
+    const spending = { entries: answer.rows.map((row) => this.entryOf(index, row)), byDayAndHost: answer.totals };
+    if (index.covered - this.savedCovered >= Math.max(SAVE_AFTER_BYTES, index.covered / 100)) {
+      // Queued behind this query, not awaited by it: its caller has its answer first.
+      void this.serially(() => this.save(index));
     }
+    return spending;
   }
 
-  private async catchUp(end: number, fromFile = true): Promise<SpendingIndex> {
+  private async catchUp(end: number, fromFile: boolean): Promise<SpendingIndex> {
     if (this.index && !this.holdsTail(this.index.covered, this.tail)) {
       this.logger.log("warning", `the ledger ${this.file.path} was rewritten since its totals were read; rebuilding them from the ledger`);
-      this.index = undefined;
+      this.drop();
     }
     if (!this.index) {
       const loaded = fromFile ? await readTotals(this.path) : undefined;
@@ -93,6 +90,7 @@ export class FileSpending {
         this.tail = loaded.tail;
         this.savedCovered = loaded.index.covered;
       } else {
+        if (loaded?.ok) loaded.index.release();
         if (loaded && !(!loaded.ok && loaded.reason === "missing")) {
           const why = loaded.ok ? "made from other ledger bytes (the ledger was replaced or rewritten)" : loaded.reason;
           this.logger.log("warning", `the spending totals ${this.path} are ${why}; rebuilding them from the ledger`);
@@ -124,14 +122,15 @@ export class FileSpending {
 
   /** A row's entry: foldHistory of its own lines, read where the index says they are. */
   private entryOf(index: SpendingIndex, row: number): HistoryEntry {
+    const lines = index.linesOf(row);
     const events: LedgerEvent[] = [];
-    for (const { offset, length } of index.linesOf(row)) {
+    for (const { offset, length } of lines ?? []) {
       const event = parseLedgerLine(this.file.bytesAt(offset, length).toString("utf8"));
       if (event) events.push(event);
     }
     const [entry] = foldHistory(events, { limit: 1, sinceMs: -Infinity, host: undefined });
-    if (!entry || events.length !== index.linesOf(row).length) {
-      throw new Error(`the ledger ${this.file.path} no longer holds the lines its spending totals point to (it was rewritten); retry, and they are rebuilt from the ledger`);
+    if (!entry || events.length !== lines?.length) {
+      throw new CorruptTotals(`the spending totals ${this.path} point to lines the ledger ${this.file.path} does not hold there; rebuilding them from the ledger`);
     }
     return entry;
   }

@@ -1,5 +1,6 @@
 import { hostMatches } from "../policy/hosts.js";
 import type { LedgerEvent } from "./ledgerEvents.js";
+import { LineTable } from "./spendingLines.js";
 import type { HistoryQuery, SpendingTotal } from "./types.js";
 
 export const HOUR_MS = 3600_000;
@@ -29,29 +30,36 @@ interface Bucket {
   payments: number;
   /** The newest counted row (file order of its reserve line), -1 when none counts. */
   latest: number;
-  /** Every row reserved in this hour for this host and agent, oldest first (released ones too). */
-  rows: number[];
 }
+
 
 /** The columns of the index, for the totals file. */
 export interface IndexColumns {
   covered: number;
   rows: number;
-  lines: number;
   at: Float64Array<ArrayBuffer>;
   usd: Float64Array<ArrayBuffer>;
   host: Uint32Array<ArrayBuffer>;
   agent: Uint32Array<ArrayBuffer>;
   state: Uint8Array<ArrayBuffer>;
   lastLine: Int32Array<ArrayBuffer>;
-  lineOffset: Float64Array<ArrayBuffer>;
-  lineLength: Uint32Array<ArrayBuffer>;
-  linePrev: Int32Array<ArrayBuffer>;
+  lines: LineTable;
   hosts: string[];
   /** Index 0 is "no agent". */
   agents: string[];
   bigUsd: [number, string][];
+  buckets: number;
+  bucketHour: Float64Array<ArrayBuffer>;
+  /** BIG_USD where the sum is past 2^53: it is in `bigBuckets`. */
+  bucketMicros: Float64Array<ArrayBuffer>;
+  bucketHost: Uint32Array<ArrayBuffer>;
+  bucketAgent: Uint32Array<ArrayBuffer>;
+  bucketPayments: Uint32Array<ArrayBuffer>;
+  bucketLatest: Int32Array<ArrayBuffer>;
+  bigBuckets: [number, string][];
   ids: () => string[];
+  /** Gives back what the lazy parts read from (the totals file's descriptor). */
+  release?: () => void;
 }
 
 export interface IndexAnswer {
@@ -65,7 +73,7 @@ export interface IndexAnswer {
  * payment (a row, in the file order of its reserve line, which is foldHistory's order) its
  * hour, host, agent, counted amount and state, and where its lines are; per hour, host and
  * agent the sums. A query adds up at most one bucket per hour, host and agent, reads rows
- * one by one only in the hour that `since` cuts, and builds its newest entries from their
+ * one by one only for the hour that `since` cuts, and builds its newest entries from their
  * own lines. Every rule of foldHistory that changes a total is mirrored in `apply`: a test
  * folds random ledgers both ways.
  */
@@ -73,16 +81,13 @@ export class SpendingIndex {
   /** Ledger bytes applied: always the end of a line. */
   covered = 0;
   private rowCount = 0;
-  private lineCount = 0;
   private at: Float64Array<ArrayBuffer> = new Float64Array(1024);
   private usd: Float64Array<ArrayBuffer> = new Float64Array(1024);
   private host: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
   private agent: Uint32Array<ArrayBuffer> = new Uint32Array(1024);
   private state: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
   private lastLine: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  private lineOffset: Float64Array<ArrayBuffer> = new Float64Array(4096);
-  private lineLength: Uint32Array<ArrayBuffer> = new Uint32Array(4096);
-  private linePrev: Int32Array<ArrayBuffer> = new Int32Array(4096);
+  private lines = new LineTable();
   private readonly bigUsd = new Map<number, bigint>();
   private hosts: string[] = [];
   private hostIndex = new Map<string, number>();
@@ -93,21 +98,20 @@ export class SpendingIndex {
   private loadIds: (() => string[]) | undefined;
   private idMap: Map<string, number> | undefined;
   private readonly buckets = new Map<number, Map<number, Bucket>>();
+  /** Once the index is dropped: its lines and ids can no longer be read. */
+  release: () => void = () => undefined;
 
   static fromColumns(c: IndexColumns): SpendingIndex {
     const index = new SpendingIndex();
     index.covered = c.covered;
     index.rowCount = c.rows;
-    index.lineCount = c.lines;
     index.at = c.at;
     index.usd = c.usd;
     index.host = c.host;
     index.agent = c.agent;
     index.state = c.state;
     index.lastLine = c.lastLine;
-    index.lineOffset = c.lineOffset;
-    index.lineLength = c.lineLength;
-    index.linePrev = c.linePrev;
+    index.lines = c.lines;
     index.hosts = c.hosts;
     index.hostIndex = new Map(c.hosts.map((h, i) => [h, i]));
     index.agents = c.agents;
@@ -115,34 +119,37 @@ export class SpendingIndex {
     index.agentIndex = new Map(c.agents.map((a, i): [string, number] => [a, i]).slice(1));
     for (const [row, micros] of c.bigUsd) index.bigUsd.set(row, BigInt(micros));
     index.loadIds = c.ids;
-    for (let row = 0; row < c.rows; row++) {
-      const bucket = index.bucketOf(row);
-      bucket.rows.push(row);
-      if (!(index.state[row]! & RELEASED)) index.count(bucket, row, 1);
+    index.release = c.release ?? (() => undefined);
+    const bigBuckets = new Map(c.bigBuckets);
+    for (let i = 0; i < c.buckets; i++) {
+      const hour = c.bucketHour[i]!;
+      const host = c.bucketHost[i]!;
+      const agent = c.bucketAgent[i]!;
+      const micros = c.bucketMicros[i] === BIG_USD ? BigInt(bigBuckets.get(i)!) : BigInt(c.bucketMicros[i]!);
+      let inHour = index.buckets.get(hour);
+      if (!inHour) index.buckets.set(hour, (inHour = new Map()));
+      inHour.set(bucketKey(host, agent), { hour, host, agent, micros, payments: c.bucketPayments[i]!, latest: c.bucketLatest[i]! });
     }
     return index;
   }
 
   columns(): IndexColumns {
     const n = this.rowCount;
-    const m = this.lineCount;
     const ids = this.ids();
     return {
       covered: this.covered,
       rows: n,
-      lines: m,
+      lines: this.lines,
       at: this.at.subarray(0, n),
       usd: this.usd.subarray(0, n),
       host: this.host.subarray(0, n),
       agent: this.agent.subarray(0, n),
       state: this.state.subarray(0, n),
       lastLine: this.lastLine.subarray(0, n),
-      lineOffset: this.lineOffset.subarray(0, m),
-      lineLength: this.lineLength.subarray(0, m),
-      linePrev: this.linePrev.subarray(0, m),
       hosts: this.hosts,
       agents: this.agents,
       bigUsd: [...this.bigUsd].map(([row, micros]) => [row, micros.toString()]),
+      ...bucketColumns([...this.buckets.values()].flatMap((inHour) => [...inHour.values()].filter((b) => b.payments > 0))),
       ids: () => ids,
     };
   }
@@ -164,7 +171,7 @@ export class SpendingIndex {
       this.setUsd(row, BigInt(event.usdMicros));
       // A second reserve line for an id starts its entry over, released or not (foldHistory's byId.set).
       this.state[row] = (this.state[row]! & RELEASED) | RESERVED;
-      this.placeRow(row);
+      if (!(this.state[row]! & RELEASED)) this.count(this.bucketOf(row), row, 1);
       return;
     }
     // Lines before an id's reserve line (or for one never reserved) change nothing, nor do
@@ -216,19 +223,19 @@ export class SpendingIndex {
         group.latest = Math.max(group.latest, latest);
       }
     };
+    // The hour that `since` cuts is read row by row: a pass over one column, no bucket needed.
+    const cut = sinceHour * HOUR_MS < query.sinceMs;
     for (const [hour, inHour] of this.buckets) {
-      if (hour < sinceHour) continue;
-      // Only the hour that `since` cuts is read row by row.
-      const cut = hour === sinceHour && hour * HOUR_MS < query.sinceMs;
+      if (hour < sinceHour || (cut && hour === sinceHour)) continue;
       for (const bucket of inHour.values()) {
-        if (!matches(bucket.host, bucket.agent)) continue;
-        if (!cut) {
-          if (bucket.payments > 0) add(hour, bucket.host, bucket.micros, bucket.payments, bucket.latest);
-          continue;
-        }
-        for (const row of bucket.rows) {
-          if (!(this.state[row]! & RELEASED) && this.at[row]! >= query.sinceMs) add(hour, bucket.host, this.usdOf(row), 1, row);
-        }
+        if (bucket.payments > 0 && matches(bucket.host, bucket.agent)) add(hour, bucket.host, bucket.micros, bucket.payments, bucket.latest);
+      }
+    }
+    if (cut) {
+      const end = (sinceHour + 1) * HOUR_MS;
+      for (let row = 0; row < this.rowCount; row++) {
+        const at = this.at[row]!;
+        if (at >= query.sinceMs && at < end && !(this.state[row]! & RELEASED) && matches(this.host[row]!, this.agent[row]!)) add(sinceHour, this.host[row]!, this.usdOf(row), 1, row);
       }
     }
     // foldHistory's entries come newest first: a day and host is where its newest payment puts it.
@@ -236,11 +243,20 @@ export class SpendingIndex {
     return { rows, totals };
   }
 
-  /** Where a row's lines are, in file order: its entry is foldHistory of them. */
-  linesOf(row: number): { offset: number; length: number }[] {
+  /**
+   * Where a row's lines are, in file order: its entry is foldHistory of them. Undefined when
+   * the links do not go back in the file or point past what the index covers (a corrupt
+   * totals file: they are checked here, on the few rows read, not all at load).
+   */
+  linesOf(row: number): { offset: number; length: number }[] | undefined {
     const lines: { offset: number; length: number }[] = [];
-    for (let line = this.lastLine[row]!; line !== -1; line = this.linePrev[line]!) {
-      lines.push({ offset: this.lineOffset[line]!, length: this.lineLength[line]! });
+    for (let line = this.lastLine[row]!, after = this.lines.count; line !== -1; ) {
+      if (!(line >= 0 && line < after)) return undefined;
+      const { offset, length, prev } = this.lines.get(line);
+      if (!(offset >= 0 && offset + length < this.covered)) return undefined;
+      lines.push({ offset, length });
+      after = line;
+      line = prev;
     }
     return lines.reverse();
   }
@@ -282,42 +298,17 @@ export class SpendingIndex {
   }
 
   private link(row: number, offset: number, length: number): void {
-    const line = this.lineCount++;
-    if (line === this.lineOffset.length) {
-      const size = Math.max(4096, line * 2);
-      this.lineOffset = grow(this.lineOffset, size);
-      this.lineLength = grow(this.lineLength, size);
-      this.linePrev = grow(this.linePrev, size);
-    }
-    this.lineOffset[line] = offset;
-    this.lineLength[line] = length;
-    this.linePrev[line] = this.lastLine[row]!;
+    const line = this.lines.add(offset, length, this.lastLine[row]!);
     this.lastLine[row] = line;
-  }
-
-  /** Puts a row (just reserved, or reserved again) in its hour's bucket, counted unless released. */
-  private placeRow(row: number): void {
-    for (const inHour of this.buckets.values()) {
-      for (const bucket of inHour.values()) {
-        const at = bucket.rows.indexOf(row);
-        if (at !== -1) bucket.rows.splice(at, 1);
-      }
-    }
-    const bucket = this.bucketOf(row);
-    // Rows are added in file order; a row reserved again goes back to its first place.
-    const at = bucket.rows.findIndex((r) => r > row);
-    if (at === -1) bucket.rows.push(row);
-    else bucket.rows.splice(at, 0, row);
-    if (!(this.state[row]! & RELEASED)) this.count(bucket, row, 1);
   }
 
   private bucketOf(row: number): Bucket {
     const hour = Math.floor(this.at[row]! / HOUR_MS);
     let inHour = this.buckets.get(hour);
     if (!inHour) this.buckets.set(hour, (inHour = new Map()));
-    const key = this.host[row]! * 2 ** 21 + this.agent[row]!;
+    const key = bucketKey(this.host[row]!, this.agent[row]!);
     let bucket = inHour.get(key);
-    if (!bucket) inHour.set(key, (bucket = { hour, host: this.host[row]!, agent: this.agent[row]!, micros: 0n, payments: 0, latest: -1, rows: [] }));
+    if (!bucket) inHour.set(key, (bucket = { hour, host: this.host[row]!, agent: this.agent[row]!, micros: 0n, payments: 0, latest: -1 }));
     return bucket;
   }
 
@@ -326,10 +317,10 @@ export class SpendingIndex {
     bucket.micros += sign === 1 ? this.usdOf(row) : -this.usdOf(row);
     if (sign === 1 && row > bucket.latest) bucket.latest = row;
     if (sign === -1 && row === bucket.latest) {
+      // The bucket's newest other counted row: released ones are mostly recent, so is it.
       bucket.latest = -1;
-      for (let i = bucket.rows.length - 1; i >= 0; i--) {
-        const other = bucket.rows[i]!;
-        if (other !== row && !(this.state[other]! & RELEASED)) {
+      for (let other = row - 1; bucket.payments > 0 && other >= 0; other--) {
+        if (!(this.state[other]! & RELEASED) && this.host[other] === bucket.host && this.agent[other] === bucket.agent && Math.floor(this.at[other]! / HOUR_MS) === bucket.hour) {
           bucket.latest = other;
           break;
         }
@@ -362,6 +353,38 @@ export class SpendingIndex {
       this.bigUsd.set(row, micros);
     }
   }
+}
+
+function bucketColumns(buckets: Bucket[]): Pick<IndexColumns, "buckets" | "bucketHour" | "bucketMicros" | "bucketHost" | "bucketAgent" | "bucketPayments" | "bucketLatest" | "bigBuckets"> {
+  const n = buckets.length;
+  const columns = {
+    buckets: n,
+    bucketHour: new Float64Array(n),
+    bucketMicros: new Float64Array(n),
+    bucketHost: new Uint32Array(n),
+    bucketAgent: new Uint32Array(n),
+    bucketPayments: new Uint32Array(n),
+    bucketLatest: new Int32Array(n),
+    bigBuckets: [] as [number, string][],
+  };
+  buckets.forEach((b, i) => {
+    columns.bucketHour[i] = b.hour;
+    columns.bucketHost[i] = b.host;
+    columns.bucketAgent[i] = b.agent;
+    columns.bucketPayments[i] = b.payments;
+    columns.bucketLatest[i] = b.latest;
+    if (b.micros <= BigInt(Number.MAX_SAFE_INTEGER)) columns.bucketMicros[i] = Number(b.micros);
+    else {
+      columns.bucketMicros[i] = BIG_USD;
+      columns.bigBuckets.push([i, b.micros.toString()]);
+    }
+  });
+  return columns;
+}
+
+/** Hosts and agents are indexes below 2^21 each (a ledger with more is beyond any wallet). */
+function bucketKey(host: number, agent: number): number {
+  return host * 2 ** 21 + agent;
 }
 
 function intern(list: string[], index: Map<string, number>, value: string): number {

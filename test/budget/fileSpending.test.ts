@@ -46,9 +46,11 @@ describe("the spending totals file beside the ledger", () => {
   });
 
   it.each([
-    ["cut short", (t: Buffer) => t.subarray(0, t.length >> 1), /totals .* are corrupt \(cut short\); rebuilding them from the ledger/],
+    ["cut short", (t: Buffer) => t.subarray(0, t.length >> 1), /totals .* are corrupt \((cut short|its length)\); rebuilding them from the ledger/],
     ["with a header that is not JSON", (t: Buffer) => Buffer.concat([Buffer.from("{oops"), t.subarray(t.indexOf(0x0a))]), /are corrupt \(its header is not JSON\)/],
-    ["with a row out of range", (t: Buffer) => corruptColumn(t, 0xff), /are corrupt \(row \d+'s/],
+    ["with a row out of range", (t: Buffer) => corruptColumn(t, "host", 0xff), /are corrupt \(row \d+'s/],
+    // Links are checked on the rows read, not at load.
+    ["with links between lines that go forward", (t: Buffer) => corruptColumn(t, "lines", 0x7f), /totals .* point to lines the ledger .* does not hold there; rebuilding them/],
   ])("is rebuilt from the ledger when %s, with a warning", async (_name, corrupt, warning) => {
     const { path, totals } = await ledgerWithTotals(3);
     writeFileSync(totals, corrupt(readFileSync(totals)));
@@ -92,13 +94,35 @@ describe("the spending totals file beside the ledger", () => {
   });
 });
 
-/** Sets the first byte of the host column (after the header and the three 8-byte columns) out of range. */
-function corruptColumn(totals: Buffer, byte: number): Buffer {
+/** The totals file's first columns in order, with the count each is sized by and its element size, then its line records (spendingTotalsFile.ts). */
+const COLUMNS = [
+  ["at", "rows", 8],
+  ["usd", "rows", 8],
+  ["bucketHour", "buckets", 8],
+  ["bucketMicros", "buckets", 8],
+  ["host", "rows", 4],
+  ["agent", "rows", 4],
+  ["lastLine", "rows", 4],
+  ["bucketHost", "buckets", 4],
+  ["bucketAgent", "buckets", 4],
+  ["bucketPayments", "buckets", 4],
+  ["bucketLatest", "buckets", 4],
+  ["state", "rows", 1],
+  ["lines", "lines", 16],
+] as const;
+
+/** Fills a whole column with `byte`. */
+function corruptColumn(totals: Buffer, name: (typeof COLUMNS)[number][0], byte: number): Buffer {
   const newline = totals.indexOf(0x0a);
-  const header = JSON.parse(totals.toString("utf8", 0, newline)) as { rows: number; lines: number };
+  const header = JSON.parse(totals.toString("utf8", 0, newline)) as Record<"rows" | "lines" | "buckets", number>;
   const pad = (n: number) => n + ((8 - (n % 8)) % 8);
-  const hostAt = newline + 1 + pad(header.rows * 8) * 2 + pad(header.lines * 8);
+  let at = newline + 1;
+  for (const [column, count, size] of COLUMNS) {
+    if (column === name) break;
+    at += pad(header[count] * size);
+  }
+  const [, count, size] = COLUMNS.find(([column]) => column === name)!;
   const copy = Buffer.from(totals);
-  copy.fill(byte, hostAt, hostAt + 4);
+  copy.fill(byte, at, at + header[count] * size);
   return copy;
 }
