@@ -8,7 +8,6 @@ import { fastPath } from "./fastPath.js";
 import { fleetThroughput } from "./fleetThroughput.js";
 import { BIN_ENTRY, SERVER_ENTRY, beforeLabel } from "./harness.js";
 import { historyScale } from "./historyScale.js";
-import { historyScale } from "./historyScale.js";
 import { httpVsStdio } from "./httpVsStdio.js";
 import { ledgerScale } from "./ledgerScale.js";
 import { memory } from "./memory.js";
@@ -45,7 +44,6 @@ const SCENARIOS: Record<string, (rig: Rig) => Promise<ScenarioResult>> = {
   coldStart: () => coldStart(),
   memory,
   ledgerScale: () => ledgerScale(),
-  historyScale: () => historyScale(),
   historyScale: () => historyScale(),
   throughput,
   httpVsStdio,

@@ -64,16 +64,7 @@ export const STARTUP: Section = {
     "`npm run bench -- coldStart memory` replaces this section only; a full run writes it with the rest.",
 };
 
-export const HISTORY: Section = {
-  heading: "## History at scale (issue 20)",
-  scenarios: ["historyScale"],
-  intro:
-    "`spending_history {limit: 20}` over 30 days with 1 000 and 100 000 payments in the file ledger, the call alone, answered from the totals kept beside the ledger (`<ledger>.totals`). " +
-    "Sizes: BENCH_HISTORY_SIZES, BENCH_HISTORY_ROUNDS starts per size, BENCH_HISTORY_AGAIN calls again per start. " +
-    "`npm run bench -- historyScale` replaces this section only; a full run writes it with the rest.",
-};
-
-export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA, REPLICAS, HISTORY, HISTORY, STARTUP];
+export const SECTIONS: readonly Section[] = [FLEET, PERMIT2, SOLANA, REPLICAS, HISTORY, STARTUP];
 
 /** The section that `scenario` belongs to, or undefined for the main table. */
 export function sectionOf(scenario: string): Section | undefined {
