@@ -40,7 +40,7 @@ export async function findExternalTransfers(parameters: FindExternalTransfersPar
         transfers.push({ ...transfer, symbol: asset.symbol, decimals: asset.decimals, usdMicros: assetToUsdMicros(transfer.amountAtomic, asset.decimals, asset.usdPerUnitMicros) });
       }
     } catch (error) {
-      // A family that cannot list transfers yet (Solana) is not a failed read.
+      // A family that cannot list transfers is not a failed read.
       if (error instanceof NoSuchFamilyRead) continue;
       failures.push(`${asset.symbol} on ${asset.network}: ${(error as Error).message.split("\n")[0]}`);
     }

@@ -19,7 +19,7 @@ export interface ReconcileChange {
   network: string;
   amountAtomic: bigint;
   asset: AssetInfo | undefined;
-  /** The authorization's nonce (EVM) or the transaction's signature (Solana). */
+  /** The authorization's nonce (EVM) or the wallet's own signature in its transaction (Solana). */
   authorization: string | undefined;
   from: HistoryEntry["status"];
   to: "verified" | "mismatch" | "expired";

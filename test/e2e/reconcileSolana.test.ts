@@ -3,6 +3,17 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import {
+  appendTransactionMessageInstructions,
+  blockhash,
+  createTransactionMessage,
+  getTransactionEncoder,
+  pipe,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+} from "@solana/kit";
+import { getTransferCheckedInstruction } from "@solana-program/token";
 import type { x402Facilitator } from "@x402/core/facilitator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/config/schema.js";
@@ -22,7 +33,8 @@ type SvmPayment = Parameters<x402Facilitator["settle"]>[0];
  * its block height moved forward: a payment whose server kept the signed transaction and never
  * submitted it expires once the chain's height passes the transaction's last valid block height,
  * and its amount comes back to the daily cap (a paid call that did not fit then fits); the kept
- * transaction submitted before that becomes verified; a failed RPC read changes nothing.
+ * transaction submitted before that becomes verified; a transfer made directly with the key is
+ * reported with its transaction and counted; a failed RPC read changes nothing.
  */
 describe("ledger reconcile on Solana", () => {
   let rig: SolanaRig;
@@ -220,5 +232,38 @@ describe("ledger reconcile on Solana", () => {
 
     // With the RPC answering again the same entry expires: the failure alone kept it.
     expect((await reconcile(config, wallet)).stdout).toMatch(/1 expired/);
+  }, 120_000);
+
+  it("a transfer made directly with the key is reported with its transaction and counted in the day's total", async () => {
+    const wallet = await rig.newWallet(1_000_000n);
+    rig.airdrop(wallet.address, LAMPORTS_PER_SOL);
+    const config = configFor();
+    // The key used elsewhere: 0.005 USDC to the merchant, the wallet paying its own fee.
+    const [source, destination] = await Promise.all([rig.usdcAta(wallet.address), rig.usdcAta(rig.payTo)]);
+    const latest = rig.chain.latestBlockhash();
+    const signed = await signTransactionMessageWithSigners(
+      pipe(
+        createTransactionMessage({ version: 0 }),
+        (m) => setTransactionMessageFeePayerSigner(wallet.signer, m),
+        (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: blockhash(latest.blockhash), lastValidBlockHeight: latest.lastValidBlockHeight }, m),
+        (m) => appendTransactionMessageInstructions([getTransferCheckedInstruction({ source, mint: rig.usdc, destination, authority: wallet.signer, amount: 5_000n, decimals: 6 })], m),
+      ),
+    );
+    const transaction = rig.chain.send(Uint8Array.from(getTransactionEncoder().encode(signed))).signature;
+    expect(await rig.usdcBalanceOf(wallet.address)).toBe(995_000n);
+
+    const result = await reconcile(config, wallet);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`WARNING unknown transfer from the wallet: 0.005 USDC to ${rig.payTo} on ${DEVNET}`);
+    expect(result.stdout).toContain(`transaction ${transaction} (counted in the day's total)`);
+    const again = await reconcile(config, wallet, "--json");
+    expect((JSON.parse(again.stdout) as { external: { transaction: string }[] }).external).toEqual([expect.objectContaining({ transaction, counted: true })]);
+
+    const mcp = await startMcp({ config, env: { X402_SOLANA_PRIVATE_KEY: wallet.secretKeyBase58 } });
+    try {
+      expect(await daySpent(mcp)).toBe("0.005");
+    } finally {
+      await mcp.close();
+    }
   }, 120_000);
 });

@@ -31,6 +31,17 @@ export function checkLandedTransaction(expected: ExpectedSettlement, tx: LandedT
   return verifyTokenDeltas(expected, tx.transaction.signatures, entries(tx.meta.preTokenBalances), entries(tx.meta.postTokenBalances));
 }
 
+/** How each owner's balance of `mint` changed across the transaction's token accounts. */
+export function tokenBalanceChanges(mint: string, tx: LandedTransaction): Map<string, bigint> {
+  const changes = new Map<string, bigint>();
+  const add = (balances: readonly RpcTokenBalance[] | undefined, sign: bigint) => {
+    for (const b of balances ?? []) if (b.mint === mint && b.owner !== undefined) changes.set(b.owner, (changes.get(b.owner) ?? 0n) + sign * BigInt(b.uiTokenAmount.amount));
+  };
+  add(tx.meta?.preTokenBalances, -1n);
+  add(tx.meta?.postTokenBalances, 1n);
+  return changes;
+}
+
 function entries(balances: readonly RpcTokenBalance[] | undefined): TokenBalanceEntry[] {
   return (balances ?? []).map((b) => ({ accountIndex: b.accountIndex, mint: b.mint, owner: b.owner, amount: BigInt(b.uiTokenAmount.amount) }));
 }

@@ -21,6 +21,7 @@ export function solanaReads(rpc: Readonly<Record<string, string>>, timeoutMs: nu
     readAccountOwner: async (network, account) => (await reads()).readAccountOwner!(network, account),
     verifySettlement: async (expected, waitMs) => (await reads()).verifySettlement(expected, waitMs),
     reconcilePayment: async (payment) => (await reads()).reconcilePayment!(payment),
+    outgoingTransfers: async (asset, owner, sinceMs) => (await reads()).outgoingTransfers!(asset, owner, sinceMs),
     servedNetwork: async (network) => (await reads()).servedNetwork(network),
     redactedRpcUrl: (network) => {
       const url = rpc[network] ?? findSolanaNetwork(network)?.defaultRpc;

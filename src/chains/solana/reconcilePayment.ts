@@ -1,13 +1,9 @@
-import { address, type Rpc, type SolanaRpcApi, type Signature } from "@solana/kit";
-import { findAssociatedTokenPda, TOKEN_PROGRAM_ADDRESS } from "@solana-program/token";
+import type { Rpc, SolanaRpcApi } from "@solana/kit";
 import type { PaymentToReconcile, ReconcileFinding } from "../types.js";
 import { isSolanaSignature } from "./base58.js";
 import { checkLandedTransaction, readLandedTransaction, type LandedTransaction } from "./landedTransaction.js";
+import { MAX_LISTED, walkTokenAccountHistory } from "./tokenAccountHistory.js";
 
-/** Signatures per getSignaturesForAddress page: the most a node gives. */
-const PAGE = 1000;
-/** Pages read at most: a search that would need more proves nothing, and the entry stays open. */
-const MAX_PAGES = 10;
 /**
  * How far before its signing (by the signing server's clock) the payment's transaction is
  * looked for: room for that clock to run ahead of the chain's.
@@ -32,7 +28,7 @@ export async function reconcileSolanaPayment(rpc: Rpc<SolanaRpcApi>, payment: Pa
   const height = await rpc.getBlockHeight({ commitment: "finalized" }).send();
   const found = await findSignedTransaction(rpc, payment, nonce);
   if (found === "search incomplete") {
-    return { status: "open", detail: `more than ${PAGE * MAX_PAGES} transactions of the wallet's token account since the payment were listed; its transaction was not among them` };
+    return { status: "open", detail: `more than ${MAX_LISTED} transactions of the wallet's token account since the payment were listed; its transaction was not among them` };
   }
   if (found) {
     const verification = checkLandedTransaction(
@@ -53,25 +49,18 @@ export async function reconcileSolanaPayment(rpc: Rpc<SolanaRpcApi>, payment: Pa
 }
 
 /**
- * The landed transaction carrying signature `ours`, listed newest first among those loading the
- * payer's token account down to the payment's signing time; null when the whole window was
- * listed without it.
+ * The landed transaction carrying signature `ours`, among those loading the payer's token
+ * account down to the payment's signing time; null when the whole window was listed without it.
  */
 async function findSignedTransaction(rpc: Rpc<SolanaRpcApi>, payment: PaymentToReconcile, ours: string): Promise<{ id: string; tx: LandedTransaction } | null | "search incomplete"> {
-  const [account] = await findAssociatedTokenPda({ mint: address(payment.asset), owner: address(payment.payer), tokenProgram: TOKEN_PROGRAM_ADDRESS });
   const notBefore = BigInt(Math.floor(payment.signedAtMs / 1000)) - CLOCK_MARGIN_SECONDS;
-  let before: Signature | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const listed = await rpc.getSignaturesForAddress(account, { commitment: "confirmed", limit: PAGE, ...(before ? { before } : {}) }).send();
-    for (const item of listed) {
-      if (item.blockTime !== null && item.blockTime < notBefore) return null;
-      const tx = await readLandedTransaction(rpc, item.signature);
-      // Listed but not returned: the node cannot show it, so its absence proves nothing.
-      if (!tx) throw new Error(`the RPC lists transaction ${item.signature} but does not return it`);
-      if (tx.transaction.signatures.includes(ours)) return { id: item.signature, tx };
-    }
-    if (listed.length < PAGE) return null;
-    before = listed.at(-1)!.signature;
-  }
-  return "search incomplete";
+  let found: { id: string; tx: LandedTransaction } | null = null;
+  const walk = await walkTokenAccountHistory(rpc, payment.asset, payment.payer, notBefore, async ({ id }) => {
+    const tx = await readLandedTransaction(rpc, id);
+    // Listed but not returned: the node cannot show it, so its absence proves nothing.
+    if (!tx) throw new Error(`the RPC lists transaction ${id} but does not return it`);
+    if (tx.transaction.signatures.includes(ours)) found = { id, tx };
+    return found !== null;
+  });
+  return walk === "incomplete" ? "search incomplete" : found;
 }

@@ -5,6 +5,7 @@ import type { AssetInfo, ChainReads, ExpectedSettlement, Verification } from "..
 import { findSolanaNetwork } from "./networks.js";
 import { SolanaRpcTransports } from "./rpcTransport.js";
 import { checkLandedTransaction, readLandedTransaction } from "./landedTransaction.js";
+import { solanaOutgoingTransfers } from "./outgoingTransfers.js";
 import { reconcileSolanaPayment } from "./reconcilePayment.js";
 
 const POLL_MS = 500;
@@ -65,6 +66,7 @@ export function solanaRpcReads(rpcUrls: Readonly<Record<string, string>>, timeou
     readAccountOwner: accountOwner,
     verifySettlement: (expected, waitMs) => verifySolanaSettlement(rpc(expected.network), expected, waitMs),
     reconcilePayment: (payment) => reconcileSolanaPayment(rpc(payment.network), payment),
+    outgoingTransfers: (asset, owner, sinceMs) => solanaOutgoingTransfers(rpc(asset.network), asset, owner, sinceMs),
     servedNetwork: async (network) => `solana:${(await rpc(network).getGenesisHash().send()).slice(0, 32)}`,
     redactedRpcUrl: (network) => (rpcUrls[network] ?? findSolanaNetwork(network)?.defaultRpc) && redactRpcUrl(urlOf(network)),
     close: () => transports.close(),
