@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -148,9 +148,22 @@ describe("npm package: the bin is the bundle", () => {
     }
   });
 
-  it("answers tools/list with the manifest's tools", async () => {
-    const mcp = await startMcp({ entry: bin, config: { networks: ["eip155:84532"], rpc: { "eip155:84532": "http://127.0.0.1:9" }, ledger: join(mkdtempSync(join(tmpdir(), "x402-bin-")), "ledger.jsonl") },
-      env: { X402_PRIVATE_KEY: `0x${"11".repeat(32)}` } });
+  it("installs from its tarball alone, with nothing else to fetch, and the installed bin answers tools/list", async () => {
+    // The bin carries everything it runs: a dependency would be fetched by every `npx` for nothing.
+    expect(pkg.dependencies ?? {}).toEqual({});
+    const dir = mkdtempSync(join(tmpdir(), "x402-npm-"));
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dir], { cwd: ROOT, stdio: "pipe" });
+    const app = join(dir, "app");
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", private: true }));
+    // Offline: the tarball is all there is. The optional dependency is the test rig's anvil.
+    execFileSync("npm", ["install", "--offline", "--ignore-scripts", "--omit=optional", "--no-audit", "--no-fund", join(dir, `${pkg.name}-${pkg.version}.tgz`)], { cwd: app, stdio: "pipe" });
+    expect(readdirSync(join(app, "node_modules")).filter((f) => !f.startsWith("."))).toEqual([pkg.name]);
+    const mcp = await startMcp({
+      entry: join(app, "node_modules/.bin/x402-wallet-mcp"),
+      config: { networks: ["eip155:84532"], rpc: { "eip155:84532": "http://127.0.0.1:9" }, ledger: join(dir, "ledger.jsonl") },
+      env: { X402_PRIVATE_KEY: `0x${"11".repeat(32)}` },
+    });
     try {
       const { tools } = await mcp.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual((manifest.tools as { name: string }[]).map((t) => t.name).sort());
