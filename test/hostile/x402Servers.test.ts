@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRig, type Rig } from "../rig/index.js";
 import { startMcp, textOf, type McpSession } from "../e2e/mcpClient.js";
 import { send402v1, send402v2, settlementHeader, startHostileServer, type HostileServer } from "./hostileServer.js";
+
+/** 200 MB of zeros, gzipped once here: compressing it per request took longer than http.timeoutMs on a loaded machine. */
+const GZIP_BOMB = gzipSync(Buffer.alloc(200 * 1024 * 1024));
 import { expectNoKey, HOSTILE_KEY } from "./key.js";
 
 const PAY_TO = "0x7777777777777777777777777777777777777777";
@@ -114,7 +117,7 @@ describe("hostile x402 servers", () => {
         res.on("close", () => clearInterval(timer));
       },
       "/gzip-bomb": (_req, res) =>
-        res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" }).end(gzipSync(Buffer.alloc(200 * 1024 * 1024))),
+        res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" }).end(GZIP_BOMB),
       "/silent": () => undefined,
       "/drip": (_req, res) => {
         res.writeHead(200, { "content-type": "text/plain" });
