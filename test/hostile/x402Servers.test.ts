@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRig, type Rig } from "../rig/index.js";
 import { startMcp, textOf, type McpSession } from "../e2e/mcpClient.js";
 import { send402v1, send402v2, settlementHeader, startHostileServer, type HostileServer } from "./hostileServer.js";
+import { expectNoKey, HOSTILE_KEY } from "./key.js";
 
 /** 200 MB of zeros, gzipped once here: compressing it per request took longer than http.timeoutMs on a loaded machine. */
 const GZIP_BOMB = gzipSync(Buffer.alloc(200 * 1024 * 1024));
-import { expectNoKey, HOSTILE_KEY } from "./key.js";
 
 const PAY_TO = "0x7777777777777777777777777777777777777777";
 const payer = privateKeyToAccount(HOSTILE_KEY).address;
