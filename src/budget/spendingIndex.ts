@@ -4,6 +4,7 @@ import { LineTable } from "./spendingLines.js";
 import type { HistoryQuery, SpendingTotal } from "./types.js";
 
 export const HOUR_MS = 3600_000;
+const DAY_HOURS = 24;
 
 /** A payment's state as foldHistory sees it, as far as the totals care. */
 const RESERVED = 0;
@@ -21,9 +22,12 @@ const PAYMENT_LINES: ReadonlySet<string> = new Set(["sign", "outcome", "release"
 /** Rows looked at from the newest before the id map is built: where a late line's payment almost always is. */
 const RECENT_ROWS = 4096;
 
-/** Per UTC hour, host and agent: what foldHistory's entries reserved in that hour add up to. */
+/** Per UTC hour (or day), host and agent: what foldHistory's entries reserved in it add up to. */
 interface Bucket {
-  hour: number;
+  /** The hour (or day) since the epoch. */
+  period: number;
+  /** Its length in hours: 1 or 24. */
+  hours: number;
   host: number;
   agent: number;
   micros: bigint;
@@ -98,6 +102,10 @@ export class SpendingIndex {
   private loadIds: (() => string[]) | undefined;
   private idMap: Map<string, number> | undefined;
   private readonly buckets = new Map<number, Map<number, Bucket>>();
+  /** The same sums per UTC day: a query adds up whole days, and hours only in the day that `since` cuts. */
+  private readonly days = new Map<number, Map<number, Bucket>>();
+  /** The rows reserved in the hour a recent query cut (a 30-day query cuts the same hour for an hour). */
+  private cutHour: { hour: number; rows: number[] } | undefined;
   /** Once the index is dropped: its lines and ids can no longer be read. */
   release: () => void = () => undefined;
 
@@ -126,9 +134,13 @@ export class SpendingIndex {
       const host = c.bucketHost[i]!;
       const agent = c.bucketAgent[i]!;
       const micros = c.bucketMicros[i] === BIG_USD ? BigInt(bigBuckets.get(i)!) : BigInt(c.bucketMicros[i]!);
-      let inHour = index.buckets.get(hour);
-      if (!inHour) index.buckets.set(hour, (inHour = new Map()));
-      inHour.set(bucketKey(host, agent), { hour, host, agent, micros, payments: c.bucketPayments[i]!, latest: c.bucketLatest[i]! });
+      const payments = c.bucketPayments[i]!;
+      const latest = c.bucketLatest[i]!;
+      Object.assign(bucketIn(index.buckets, hour, 1, host, agent), { micros, payments, latest });
+      const day = bucketIn(index.days, Math.floor(hour / DAY_HOURS), DAY_HOURS, host, agent);
+      day.micros += micros;
+      day.payments += payments;
+      day.latest = Math.max(day.latest, latest);
     }
     return index;
   }
@@ -171,7 +183,8 @@ export class SpendingIndex {
       this.setUsd(row, BigInt(event.usdMicros));
       // A second reserve line for an id starts its entry over, released or not (foldHistory's byId.set).
       this.state[row] = (this.state[row]! & RELEASED) | RESERVED;
-      if (!(this.state[row]! & RELEASED)) this.count(this.bucketOf(row), row, 1);
+      if (!(this.state[row]! & RELEASED)) this.count(row, 1);
+      this.cutHour = undefined;
       return;
     }
     // Lines before an id's reserve line (or for one never reserved) change nothing, nor do
@@ -210,36 +223,41 @@ export class SpendingIndex {
       if (!(this.state[row]! & RELEASED) && this.at[row]! >= query.sinceMs && matches(this.host[row]!, this.agent[row]!)) rows.push(row);
     }
 
-    const sinceHour = Math.floor(query.sinceMs / HOUR_MS);
-    const groups = new Map<string, SpendingTotal & { latest: number }>();
-    const add = (hour: number, host: number, micros: bigint, payments: number, latest: number) => {
-      const day = dayOf(hour);
-      const key = `${day} ${host}`;
+    const groups = new Map<number, { day: number; host: number; usdMicros: bigint; payments: number; latest: number }>();
+    const add = (day: number, host: number, micros: bigint, payments: number, latest: number) => {
+      const key = day * 2 ** 21 + host;
       const group = groups.get(key);
-      if (!group) groups.set(key, { day, host: this.hosts[host]!, usdMicros: micros, payments, latest });
+      if (!group) groups.set(key, { day, host, usdMicros: micros, payments, latest });
       else {
         group.usdMicros += micros;
         group.payments += payments;
-        group.latest = Math.max(group.latest, latest);
+        if (latest > group.latest) group.latest = latest;
       }
     };
-    // The hour that `since` cuts is read row by row: a pass over one column, no bucket needed.
-    const cut = sinceHour * HOUR_MS < query.sinceMs;
-    for (const [hour, inHour] of this.buckets) {
-      if (hour < sinceHour || (cut && hour === sinceHour)) continue;
-      for (const bucket of inHour.values()) {
-        if (bucket.payments > 0 && matches(bucket.host, bucket.agent)) add(hour, bucket.host, bucket.micros, bucket.payments, bucket.latest);
+    const addAll = (inPeriod: Map<number, Bucket> | undefined, day: number) => {
+      for (const bucket of inPeriod?.values() ?? []) {
+        if (bucket.payments > 0 && matches(bucket.host, bucket.agent)) add(day, bucket.host, bucket.micros, bucket.payments, bucket.latest);
       }
-    }
+    };
+    // Whole days from the day sums; the hours before the first whole day from the hour sums; the
+    // hour that `since` cuts row by row.
+    const sinceHour = Math.floor(query.sinceMs / HOUR_MS);
+    const cut = sinceHour * HOUR_MS < query.sinceMs;
+    const firstHour = cut ? sinceHour + 1 : sinceHour;
+    const firstDay = Math.ceil(firstHour / DAY_HOURS);
+    for (const [day, inDay] of this.days) if (day >= firstDay) addAll(inDay, day);
+    for (let hour = firstHour; hour < firstDay * DAY_HOURS; hour++) addAll(this.buckets.get(hour), Math.floor(hour / DAY_HOURS));
     if (cut) {
-      const end = (sinceHour + 1) * HOUR_MS;
-      for (let row = 0; row < this.rowCount; row++) {
-        const at = this.at[row]!;
-        if (at >= query.sinceMs && at < end && !(this.state[row]! & RELEASED) && matches(this.host[row]!, this.agent[row]!)) add(sinceHour, this.host[row]!, this.usdOf(row), 1, row);
+      for (const row of this.rowsInHour(sinceHour)) {
+        if (this.at[row]! >= query.sinceMs && !(this.state[row]! & RELEASED) && matches(this.host[row]!, this.agent[row]!)) {
+          add(Math.floor(sinceHour / DAY_HOURS), this.host[row]!, this.usdOf(row), 1, row);
+        }
       }
     }
     // foldHistory's entries come newest first: a day and host is where its newest payment puts it.
-    const totals = [...groups.values()].sort((a, b) => b.latest - a.latest).map(({ day, host, usdMicros, payments }) => ({ day, host, usdMicros, payments }));
+    const totals = [...groups.values()]
+      .sort((a, b) => b.latest - a.latest)
+      .map(({ day, host, usdMicros, payments }) => ({ day: dayText(day), host: this.hosts[host]!, usdMicros, payments }));
     return { rows, totals };
   }
 
@@ -302,40 +320,55 @@ export class SpendingIndex {
     this.lastLine[row] = line;
   }
 
-  private bucketOf(row: number): Bucket {
-    const hour = Math.floor(this.at[row]! / HOUR_MS);
-    let inHour = this.buckets.get(hour);
-    if (!inHour) this.buckets.set(hour, (inHour = new Map()));
-    const key = bucketKey(this.host[row]!, this.agent[row]!);
-    let bucket = inHour.get(key);
-    if (!bucket) inHour.set(key, (bucket = { hour, host: this.host[row]!, agent: this.agent[row]!, micros: 0n, payments: 0, latest: -1 }));
-    return bucket;
+  /** The rows reserved in `hour`, released ones too: one pass over the time column, kept until a row is reserved again. */
+  private rowsInHour(hour: number): number[] {
+    if (this.cutHour?.hour !== hour) {
+      const rows: number[] = [];
+      for (let row = 0; row < this.rowCount; row++) if (Math.floor(this.at[row]! / HOUR_MS) === hour) rows.push(row);
+      this.cutHour = { hour, rows };
+    }
+    return this.cutHour.rows;
   }
 
-  private count(bucket: Bucket, row: number, sign: 1 | -1): void {
-    bucket.payments += sign;
-    bucket.micros += sign === 1 ? this.usdOf(row) : -this.usdOf(row);
-    if (sign === 1 && row > bucket.latest) bucket.latest = row;
-    if (sign === -1 && row === bucket.latest) {
-      // The bucket's newest other counted row: released ones are mostly recent, so is it.
-      bucket.latest = -1;
-      for (let other = row - 1; bucket.payments > 0 && other >= 0; other--) {
-        if (!(this.state[other]! & RELEASED) && this.host[other] === bucket.host && this.agent[other] === bucket.agent && Math.floor(this.at[other]! / HOUR_MS) === bucket.hour) {
-          bucket.latest = other;
-          break;
+  /** The row's hour and day sums. */
+  private bucketsOf(row: number): [Bucket, Bucket] {
+    const hour = Math.floor(this.at[row]! / HOUR_MS);
+    const host = this.host[row]!;
+    const agent = this.agent[row]!;
+    return [bucketIn(this.buckets, hour, 1, host, agent), bucketIn(this.days, Math.floor(hour / DAY_HOURS), DAY_HOURS, host, agent)];
+  }
+
+  private count(row: number, sign: 1 | -1): void {
+    for (const bucket of this.bucketsOf(row)) {
+      bucket.payments += sign;
+      bucket.micros += sign === 1 ? this.usdOf(row) : -this.usdOf(row);
+      if (sign === 1 && row > bucket.latest) bucket.latest = row;
+      if (sign === -1 && row === bucket.latest) {
+        // The bucket's newest other counted row: released ones are mostly recent, so is it.
+        bucket.latest = -1;
+        for (let other = row - 1; bucket.payments > 0 && other >= 0; other--) {
+          if (
+            !(this.state[other]! & RELEASED) &&
+            this.host[other] === bucket.host &&
+            this.agent[other] === bucket.agent &&
+            Math.floor(this.at[other]! / (HOUR_MS * bucket.hours)) === bucket.period
+          ) {
+            bucket.latest = other;
+            break;
+          }
         }
       }
     }
   }
 
-  /** Takes a counted row out of its bucket (a release, or a second reserve line). */
+  /** Takes a counted row out of its sums (a release, or a second reserve line). */
   private uncount(row: number): void {
     if (this.state[row]! & RELEASED) return;
-    this.count(this.bucketOf(row), row, -1);
+    this.count(row, -1);
   }
 
   private changeUsd(row: number, micros: bigint, released: boolean): void {
-    if (!released) this.bucketOf(row).micros += micros - this.usdOf(row);
+    if (!released) for (const bucket of this.bucketsOf(row)) bucket.micros += micros - this.usdOf(row);
     this.setUsd(row, micros);
   }
 
@@ -368,7 +401,7 @@ function bucketColumns(buckets: Bucket[]): Pick<IndexColumns, "buckets" | "bucke
     bigBuckets: [] as [number, string][],
   };
   buckets.forEach((b, i) => {
-    columns.bucketHour[i] = b.hour;
+    columns.bucketHour[i] = b.period;
     columns.bucketHost[i] = b.host;
     columns.bucketAgent[i] = b.agent;
     columns.bucketPayments[i] = b.payments;
@@ -396,12 +429,20 @@ function intern(list: string[], index: Map<string, number>, value: string): numb
   return i;
 }
 
-const days = new Map<number, string>();
-/** The UTC day of an hour since the epoch, as spendingReport writes it. */
-function dayOf(hour: number): string {
-  const day = Math.floor(hour / 24);
-  let text = days.get(day);
-  if (text === undefined) days.set(day, (text = new Date(day * 24 * HOUR_MS).toISOString().slice(0, 10)));
+function bucketIn(periods: Map<number, Map<number, Bucket>>, period: number, hours: number, host: number, agent: number): Bucket {
+  let inPeriod = periods.get(period);
+  if (!inPeriod) periods.set(period, (inPeriod = new Map()));
+  const key = bucketKey(host, agent);
+  let bucket = inPeriod.get(key);
+  if (!bucket) inPeriod.set(key, (bucket = { period, hours, host, agent, micros: 0n, payments: 0, latest: -1 }));
+  return bucket;
+}
+
+const dayTexts = new Map<number, string>();
+/** A UTC day since the epoch, as spendingReport writes it. */
+function dayText(day: number): string {
+  let text = dayTexts.get(day);
+  if (text === undefined) dayTexts.set(day, (text = new Date(day * DAY_HOURS * HOUR_MS).toISOString().slice(0, 10)));
   return text;
 }
 
