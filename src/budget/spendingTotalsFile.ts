@@ -203,14 +203,18 @@ function checkColumns(header: Header, c: Pick<IndexColumns, Column>): string | u
     if (!(micros === BIG_USD ? bigBuckets.has(i) : Number.isSafeInteger(micros) && micros >= 0)) return `sum ${i}'s amount`;
     if (c.bucketLatest[i]! < -1 || c.bucketLatest[i]! >= header.rows) return `sum ${i}'s newest payment`;
   }
+  // Plain comparisons, one column at a time: loops the engine compiles at once, as this runs on a cold start.
+  const { at, usd, host, agent, state, lastLine } = c;
+  const hosts = header.hosts.length;
+  const agents = header.agents.length;
+  for (let row = 0; row < header.rows; row++) if (!(at[row]! - at[row]! === 0)) return `row ${row}'s time`;
   for (let row = 0; row < header.rows; row++) {
-    const usd = c.usd[row]!;
-    if (!Number.isFinite(c.at[row]!)) return `row ${row}'s time`;
-    if (!(usd === BIG_USD ? big.has(row) : Number.isSafeInteger(usd) && usd >= 0)) return `row ${row}'s amount`;
-    if (c.host[row]! >= header.hosts.length || c.agent[row]! >= header.agents.length) return `row ${row}'s host or agent`;
-    if ((c.state[row]! & 3) === 3 || c.state[row]! > 7) return `row ${row}'s state`;
-    if (c.lastLine[row]! < 0 || c.lastLine[row]! >= header.lines) return `row ${row}'s lines`;
+    const micros = usd[row]!;
+    if (!(micros >= 0 && micros <= Number.MAX_SAFE_INTEGER && micros % 1 === 0) && !(micros === BIG_USD && big.has(row))) return `row ${row}'s amount`;
   }
+  for (let row = 0; row < header.rows; row++) if (host[row]! >= hosts || agent[row]! >= agents) return `row ${row}'s host or agent`;
+  for (let row = 0; row < header.rows; row++) if ((state[row]! & 3) === 3 || state[row]! > 7) return `row ${row}'s state`;
+  for (let row = 0; row < header.rows; row++) if (lastLine[row]! < 0 || lastLine[row]! >= header.lines) return `row ${row}'s lines`;
   return undefined;
 }
 
