@@ -62,6 +62,8 @@ export interface IndexColumns {
   bucketLatest: Int32Array<ArrayBuffer>;
   bigBuckets: [number, string][];
   ids: () => string[];
+  /** Whether the rows' times never go down: the hour `since` cuts is then found by binary search. */
+  inTimeOrder: boolean;
   /** Gives back what the lazy parts read from (the totals file's descriptor). */
   release?: () => void;
 }
@@ -106,6 +108,8 @@ export class SpendingIndex {
   private readonly days = new Map<number, Map<number, Bucket>>();
   /** The rows reserved in the hour a recent query cut (a 30-day query cuts the same hour for an hour). */
   private cutHour: { hour: number; rows: number[] } | undefined;
+  /** The rows' times never go down (a ledger written by one clock): see rowsInHour. */
+  private inTimeOrder = true;
   /** Once the index is dropped: its lines and ids can no longer be read. */
   release: () => void = () => undefined;
 
@@ -127,6 +131,7 @@ export class SpendingIndex {
     index.agentIndex = new Map(c.agents.map((a, i): [string, number] => [a, i]).slice(1));
     for (const [row, micros] of c.bigUsd) index.bigUsd.set(row, BigInt(micros));
     index.loadIds = c.ids;
+    index.inTimeOrder = c.inTimeOrder;
     index.release = c.release ?? (() => undefined);
     const bigBuckets = new Map(c.bigBuckets);
     for (let i = 0; i < c.buckets; i++) {
@@ -161,6 +166,7 @@ export class SpendingIndex {
       hosts: this.hosts,
       agents: this.agents,
       bigUsd: [...this.bigUsd].map(([row, micros]) => [row, micros.toString()]),
+      inTimeOrder: this.inTimeOrder,
       ...bucketColumns([...this.buckets.values()].flatMap((inHour) => [...inHour.values()].filter((b) => b.payments > 0))),
       ids: () => ids,
     };
@@ -174,8 +180,14 @@ export class SpendingIndex {
   apply(event: LedgerEvent, offset: number, length: number): void {
     let row = this.find(event.id);
     if (event.type === "reserve") {
-      if (row === undefined) row = this.addRow(event.id);
-      else this.uncount(row);
+      if (row === undefined) {
+        row = this.addRow(event.id);
+        if (row > 0 && event.at < this.at[row - 1]!) this.inTimeOrder = false;
+      } else {
+        this.uncount(row);
+        // Its time changes in place.
+        this.inTimeOrder = false;
+      }
       this.link(row, offset, length);
       this.at[row] = event.at;
       this.host[row] = intern(this.hosts, this.hostIndex, event.host);
@@ -324,7 +336,20 @@ export class SpendingIndex {
   private rowsInHour(hour: number): number[] {
     if (this.cutHour?.hour !== hour) {
       const rows: number[] = [];
-      for (let row = 0; row < this.rowCount; row++) if (Math.floor(this.at[row]! / HOUR_MS) === hour) rows.push(row);
+      let row = 0;
+      if (this.inTimeOrder) {
+        // The first row at or after the hour's start.
+        for (let high = this.rowCount; row < high; ) {
+          const middle = (row + high) >>> 1;
+          if (this.at[middle]! < hour * HOUR_MS) row = middle + 1;
+          else high = middle;
+        }
+      }
+      for (; row < this.rowCount; row++) {
+        const rowHour = Math.floor(this.at[row]! / HOUR_MS);
+        if (rowHour === hour) rows.push(row);
+        else if (this.inTimeOrder && rowHour > hour) break;
+      }
       this.cutHour = { hour, rows };
     }
     return this.cutHour.rows;

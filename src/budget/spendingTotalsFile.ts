@@ -156,8 +156,11 @@ function readOpen(path: string, fd: number): LoadedTotals {
     if (!read(into, at)) throw new CorruptTotals(`the totals file ${path} is corrupt (cut short); rebuilding it from the ledger`);
     return into;
   };
+  let inTimeOrder = true;
+  for (let row = 1; row < header.rows && inTimeOrder; row++) inTimeOrder = c.at[row - 1]! <= c.at[row]!;
   const index = SpendingIndex.fromColumns({
     ...c,
+    inTimeOrder,
     covered: header.covered,
     rows: header.rows,
     hosts: header.hosts,

@@ -49,12 +49,14 @@ export function randomQuery(rand: () => number, around: number, spanHours: numbe
  * Random ledger lines: payments reserved, signed, with outcomes (settled, then verified…),
  * released (before or after signing), lowered by `actual`, expired; and what real ledgers
  * hold besides: lines for unknown ids, a reserve line repeated, external transfers, torn
- * lines, blank lines, amounts past 2^53, times out of order and on hour boundaries.
+ * lines, blank lines, amounts past 2^53, times out of order (or, with a clock, in order) and on hour boundaries.
  */
-export function randomLines(rand: () => number, count: number, ids: string[]): string[] {
+export function randomLines(rand: () => number, count: number, ids: string[], clock?: { now: number }): string[] {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
   const someId = () => (ids.length === 0 || rand() < 0.05 ? `unknown-${Math.floor(rand() * 5)}` : ids[Math.floor(ids.length - 1 - Math.floor(rand() ** 3 * ids.length))]!);
-  const at = () => (rand() < 0.2 ? T0 + Math.floor(rand() * 48) * HOUR + pick([0, -1, 1]) : T0 + Math.floor(rand() * 48 * HOUR));
+  // With a clock, times only go up (one writer's clock), sometimes to an hour's first millisecond.
+  const ordered = () => (clock!.now = rand() < 0.1 ? Math.ceil((clock!.now + 1) / HOUR) * HOUR : clock!.now + Math.floor(rand() * 40 * 60_000));
+  const at = () => (clock ? ordered() : rand() < 0.2 ? T0 + Math.floor(rand() * 48) * HOUR + pick([0, -1, 1]) : T0 + Math.floor(rand() * 48 * HOUR));
   const micros = () => (rand() < 0.03 ? (2n ** 60n + BigInt(Math.floor(rand() * 1000))).toString() : String(Math.floor(rand() * 50_000)));
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
