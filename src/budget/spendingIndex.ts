@@ -108,6 +108,8 @@ export class SpendingIndex {
   private readonly days = new Map<number, Map<number, Bucket>>();
   /** The rows reserved in the hour a recent query cut (a 30-day query cuts the same hour for an hour). */
   private cutHour: { hour: number; rows: number[] } | undefined;
+  /** The hour sums as a totals file holds them, until the index first changes: a fresh process's query adds them up in one pass. */
+  private saved: IndexColumns | undefined;
   /** The rows' times never go down (a ledger written by one clock): see rowsInHour. */
   private inTimeOrder = true;
   /** Once the index is dropped: its lines and ids can no longer be read. */
@@ -133,6 +135,15 @@ export class SpendingIndex {
     index.loadIds = c.ids;
     index.inTimeOrder = c.inTimeOrder;
     index.release = c.release ?? (() => undefined);
+    index.saved = c;
+    return index;
+  }
+
+  /** The saved hour sums as maps, with their day sums: before the first change (a query reads the columns). */
+  private materialize(): void {
+    const c = this.saved;
+    if (!c) return;
+    this.saved = undefined;
     const bigBuckets = new Map(c.bigBuckets);
     for (let i = 0; i < c.buckets; i++) {
       const hour = c.bucketHour[i]!;
@@ -141,16 +152,16 @@ export class SpendingIndex {
       const micros = c.bucketMicros[i] === BIG_USD ? BigInt(bigBuckets.get(i)!) : BigInt(c.bucketMicros[i]!);
       const payments = c.bucketPayments[i]!;
       const latest = c.bucketLatest[i]!;
-      Object.assign(bucketIn(index.buckets, hour, 1, host, agent), { micros, payments, latest });
-      const day = bucketIn(index.days, Math.floor(hour / DAY_HOURS), DAY_HOURS, host, agent);
+      Object.assign(bucketIn(this.buckets, hour, 1, host, agent), { micros, payments, latest });
+      const day = bucketIn(this.days, Math.floor(hour / DAY_HOURS), DAY_HOURS, host, agent);
       day.micros += micros;
       day.payments += payments;
       day.latest = Math.max(day.latest, latest);
     }
-    return index;
   }
 
   columns(): IndexColumns {
+    this.materialize();
     const n = this.rowCount;
     const ids = this.ids();
     return {
@@ -178,6 +189,7 @@ export class SpendingIndex {
 
   /** The ledger line at [offset, offset + length), parsed; a torn line is never applied, as foldHistory never sees it. */
   apply(event: LedgerEvent, offset: number, length: number): void {
+    this.materialize();
     let row = this.find(event.id);
     if (event.type === "reserve") {
       if (row === undefined) {
@@ -257,8 +269,19 @@ export class SpendingIndex {
     const cut = sinceHour * HOUR_MS < query.sinceMs;
     const firstHour = cut ? sinceHour + 1 : sinceHour;
     const firstDay = Math.ceil(firstHour / DAY_HOURS);
-    for (const [day, inDay] of this.days) if (day >= firstDay) addAll(inDay, day);
-    for (let hour = firstHour; hour < firstDay * DAY_HOURS; hour++) addAll(this.buckets.get(hour), Math.floor(hour / DAY_HOURS));
+    const saved = this.saved;
+    if (saved) {
+      const bigBuckets = saved.bigBuckets.length > 0 ? new Map(saved.bigBuckets) : undefined;
+      for (let i = 0; i < saved.buckets; i++) {
+        const hour = saved.bucketHour[i]!;
+        if (hour < firstHour || saved.bucketPayments[i] === 0 || !matches(saved.bucketHost[i]!, saved.bucketAgent[i]!)) continue;
+        const micros = saved.bucketMicros[i] === BIG_USD ? BigInt(bigBuckets!.get(i)!) : BigInt(saved.bucketMicros[i]!);
+        add(Math.floor(hour / DAY_HOURS), saved.bucketHost[i]!, micros, saved.bucketPayments[i]!, saved.bucketLatest[i]!);
+      }
+    } else {
+      for (const [day, inDay] of this.days) if (day >= firstDay) addAll(inDay, day);
+      for (let hour = firstHour; hour < firstDay * DAY_HOURS; hour++) addAll(this.buckets.get(hour), Math.floor(hour / DAY_HOURS));
+    }
     if (cut) {
       for (const row of this.rowsInHour(sinceHour)) {
         if (this.at[row]! >= query.sinceMs && !(this.state[row]! & RELEASED) && matches(this.host[row]!, this.agent[row]!)) {
