@@ -71,10 +71,9 @@ export class FileSpending {
     const index = await this.catchUp(end, fromFile);
     const answer = index.query(query);
     const spending = { entries: answer.rows.map((row) => this.entryOf(index, row)), byDayAndHost: answer.totals };
-    if (index.covered - this.savedCovered >= Math.max(SAVE_AFTER_BYTES, index.covered / 100)) {
-      // Queued behind this query, not awaited by it: its caller has its answer first.
-      void this.serially(() => this.save(index));
-    }
+    // Queued behind this query, not awaited by it: its caller has its answer first.
+    void this.serially(async () => index.materialize());
+    if (index.covered - this.savedCovered >= Math.max(SAVE_AFTER_BYTES, index.covered / 100)) void this.serially(() => this.save(index));
     return spending;
   }
 

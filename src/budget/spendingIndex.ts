@@ -139,8 +139,11 @@ export class SpendingIndex {
     return index;
   }
 
-  /** The saved hour sums as maps, with their day sums: before the first change (a query reads the columns). */
-  private materialize(): void {
+  /**
+   * The saved hour sums as maps, with their day sums: before the first change, and after a
+   * first query (which reads the columns, so it need not wait for this).
+   */
+  materialize(): void {
     const c = this.saved;
     if (!c) return;
     this.saved = undefined;
