@@ -71,8 +71,12 @@ export class FileSpending {
     const index = await this.catchUp(end, fromFile);
     const answer = index.query(query);
     const spending = { entries: answer.rows.map((row) => this.entryOf(index, row)), byDayAndHost: answer.totals };
-    // Queued behind this query, not awaited by it: its caller has its answer first.
-    void this.serially(async () => index.materialize());
+    // Queued behind this query, not awaited by it, and a turn of the event loop later: its
+    // caller's answer is sent first.
+    void this.serially(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      index.materialize();
+    });
     if (index.covered - this.savedCovered >= Math.max(SAVE_AFTER_BYTES, index.covered / 100)) void this.serially(() => this.save(index));
     return spending;
   }
