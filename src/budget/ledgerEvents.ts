@@ -89,9 +89,9 @@ export const ExternalEvent = z.object({
 export const LedgerEvent = z.discriminatedUnion("type", [ReserveEvent, SignEvent, OutcomeEvent, ReleaseEvent, ActualEvent, ExpiredEvent, ExternalEvent]);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
 export type ReserveEvent = z.infer<typeof ReserveEvent>;
+export type ExternalEvent = z.infer<typeof ExternalEvent>;
 
 /** Parses one line; null for a line that is torn or not ours (reported by the caller, never fatal). */
-export type ExternalEvent = z.infer<typeof ExternalEvent>;
 export function parseLedgerLine(line: string): LedgerEvent | null {
   try {
     const parsed = LedgerEvent.safeParse(JSON.parse(line));
