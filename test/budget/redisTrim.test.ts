@@ -129,14 +129,14 @@ describe("the Redis store's lazy trimming", () => {
               const [host, agent, session] = [HOSTS[s.host]!, AGENTS[s.agent], SESSIONS[s.session]!];
               const usd = BigInt(s.usd);
               const expected = model.fits(usd, host, agent, session);
-              const got = await store.reserve(requestOf(usd, host, agent, session)).catch((e: { code?: string }) => e.code);
+              const got = await store.reserve(requestOf(usd, host, agent, session)).catch((e: { code?: string }) => e.code ?? "refused");
               if (typeof got === "string") {
                 expect({ step: s, reserved: false }).toEqual({ step: s, reserved: expected });
               } else {
                 expect({ step: s, reserved: true }).toEqual({ step: s, reserved: expected });
                 model.held.push({ usd, host, agent, session, since: model.now, leaseUntil: model.now + LEASE_MS, released: false, reservation: got });
               }
-            } else {
+            } else if (s.op === "sign" || s.op === "release") {
               // Only reservations still within their lease: past it, whether one was reclaimed yet is the store's choice.
               const open = model.held.filter((h) => !h.released && h.leaseUntil !== undefined && h.leaseUntil >= model.now);
               const h = open[s.pick % Math.max(1, open.length)];
@@ -158,8 +158,7 @@ describe("the Redis store's lazy trimming", () => {
                   h.released = true;
                 }
               }
-            }
-            if (s.op === "usage") {
+            } else {
               const agent = AGENTS[s.agent];
               const session = SESSIONS[s.session]!;
               const usage = await store.usage({ sessionId: session, agent, hostPatterns: [PATTERN] });

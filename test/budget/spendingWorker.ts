@@ -24,8 +24,6 @@ const AGENTS = [undefined, "alice", "bob"];
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const LOTS = 10n ** 15n;
 
-/** Reconciliation's expiry, where this tree's store has it (issue 21 adds it). */
-type Expire = (id: string, reason: string) => Promise<unknown>;
 
 async function pay(store: FileBudgetStore): Promise<void> {
   const host = pick(HOSTS);
@@ -44,8 +42,7 @@ async function pay(store: FileBudgetStore): Promise<void> {
   await store.commit(reservation, { status: pick(["settled", "unconfirmed", "verified"] as const), receipt: receipt("settled") });
   if (rand() < 0.3) await store.settleActual(reservation, usdMicros / 2n);
   if (rand() < 0.2) await store.commit(reservation, { status: "verified", receipt: receipt("verified") });
-  const expire = (store as unknown as { expire?: Expire }).expire;
-  if (expire && rand() < 0.15) await expire.call(store, reservation.id, "expired unused");
+  if (rand() < 0.15) await store.expire(reservation.id, "expired unused");
   if (rand() < 0.1) await store.release(reservation); // ignored: it was signed
 }
 
