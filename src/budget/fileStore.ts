@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import { assertWithinCaps } from "./caps.js";
 import { FileSpending } from "./fileSpending.js";
 import { foldHistory } from "./ledgerHistory.js";
-import { reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
+import { externalEventOf, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { LedgerFile, type ReadResult } from "./ledgerFile.js";
 import { acquireLedgerLock, STALE_LOCK_MS, type LedgerLock } from "./ledgerLock.js";
 import { DAY_MS, SpendWindow } from "./spendWindow.js";
@@ -210,18 +210,7 @@ export class FileBudgetStore implements BudgetStore {
     return this.exclusive(async () => {
       const at = this.now();
       if (this.window.signedAt(transfer.id, at) !== undefined) return "known";
-      this.append({
-        type: "external",
-        id: transfer.id,
-        at,
-        network: transfer.network,
-        asset: transfer.asset,
-        transaction: transfer.transaction,
-        to: transfer.to,
-        amountAtomic: transfer.amountAtomic.toString(),
-        usdMicros: transfer.usdMicros.toString(),
-        blockAt: transfer.blockAt,
-      });
+      this.append({ ...externalEventOf(transfer), at });
       return "recorded";
     }, true);
   }

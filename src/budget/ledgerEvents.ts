@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ReceiptSchema } from "../payment/receipt.js";
-import type { ReserveRequest } from "./types.js";
+import type { ExternalTransfer, ReserveRequest } from "./types.js";
 
 /**
  * The ledger's line format (one JSON object per line, append-only). A payment is a
@@ -115,5 +115,20 @@ export function reserveEventOf(id: string, request: ReserveRequest): Omit<Reserv
     amountAtomic: request.meta.amountAtomic.toString(),
     usdMicros: request.usdMicros.toString(),
     payTo: request.meta.payTo,
+  };
+}
+
+/** A transfer from the wallet that no payment explains, as its ledger line, less its time. */
+export function externalEventOf(transfer: ExternalTransfer): Omit<ExternalEvent, "at"> {
+  return {
+    type: "external",
+    id: transfer.id,
+    network: transfer.network,
+    asset: transfer.asset,
+    transaction: transfer.transaction,
+    to: transfer.to,
+    amountAtomic: transfer.amountAtomic.toString(),
+    usdMicros: transfer.usdMicros.toString(),
+    blockAt: transfer.blockAt,
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
-import { parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
+import { externalEventOf, parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import { foldHistory } from "./ledgerHistory.js";
 import { spendingOf } from "./spendingOf.js";
 import {
@@ -249,17 +249,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   recordExternal(transfer: ExternalTransfer): Promise<"recorded" | "known"> {
     return this.guard("recording a transfer from the wallet", "It is not counted in the day's total yet.", async () => {
-      const event: Untimed<LedgerEvent> = {
-        type: "external",
-        id: transfer.id,
-        network: transfer.network,
-        asset: transfer.asset,
-        transaction: transfer.transaction,
-        to: transfer.to,
-        amountAtomic: transfer.amountAtomic.toString(),
-        usdMicros: transfer.usdMicros.toString(),
-        blockAt: transfer.blockAt,
-      };
+      const event = externalEventOf(transfer);
       const reply = await this.run(SCRIPTS.recordExternal, [transfer.id, amount(transfer.usdMicros), JSON.stringify(event)]);
       if (reply === "recorded" || reply === "known") return reply;
       throw new Error(`unexpected reply to recordExternal: ${JSON.stringify(reply)}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { explorerUrl } from "../chains/index.js";
+import type { HistoryEntry } from "../budget/types.js";
 import type { AssetInfo } from "../chains/types.js";
 import { formatDecimal } from "../money.js";
 import type { PaymentOption } from "../x402/types.js";
@@ -82,5 +83,30 @@ export function buildReceipt(args: {
     ...(args.paymentId ? { paymentId: args.paymentId } : {}),
     ...(args.resent ? { resent: args.resent } : {}),
     ...(args.note ? { note: args.note } : {}),
+  };
+}
+
+/**
+ * A receipt made from a ledger entry whose process stopped before writing one: what the
+ * ledger knows (amount, asset, payee, payer, when), no transaction, scheme `exact` unless
+ * said otherwise (no line records it).
+ */
+export function receiptFromEntry(entry: HistoryEntry, asset: AssetInfo | undefined, status: Receipt["status"], scheme = "exact"): Receipt {
+  return {
+    status,
+    amount: formatDecimal(entry.meta.amountAtomic, asset?.decimals ?? 0),
+    amountAtomic: entry.meta.amountAtomic.toString(),
+    asset: entry.meta.asset,
+    symbol: asset?.symbol ?? "?",
+    network: entry.meta.network,
+    payTo: entry.meta.payTo,
+    payer: entry.payer ?? "",
+    transaction: null,
+    explorerUrl: null,
+    scheme,
+    x402Version: 2,
+    resource: entry.meta.url,
+    paidAt: new Date(entry.at).toISOString(),
+    ...(entry.paymentId ? { paymentId: entry.paymentId } : {}),
   };
 }

@@ -1,8 +1,8 @@
 import type { HistoryEntry, SpendingTotal } from "../budget/types.js";
 import { findAsset } from "../chains/assets.js";
-import { formatDecimal, formatUsd } from "../money.js";
+import { formatUsd } from "../money.js";
 import type { Runtime } from "../runtime.js";
-import type { Receipt } from "./receipt.js";
+import { receiptFromEntry, type Receipt } from "./receipt.js";
 
 export interface SpendingQuery {
   limit: number;
@@ -67,23 +67,8 @@ export function receiptOf(rt: Runtime, entry: HistoryEntry): Receipt {
 }
 
 function unrecordedReceipt(rt: Runtime, entry: HistoryEntry): Receipt {
-  const asset = findAsset(rt.assets, entry.meta.network, entry.meta.asset);
   return {
-    status: "unconfirmed",
-    amount: asset ? formatDecimal(entry.meta.amountAtomic, asset.decimals) : entry.meta.amountAtomic.toString(),
-    amountAtomic: entry.meta.amountAtomic.toString(),
-    asset: entry.meta.asset,
-    symbol: asset?.symbol ?? "?",
-    network: entry.meta.network,
-    payTo: entry.meta.payTo,
-    payer: entry.payer ?? "",
-    transaction: null,
-    explorerUrl: null,
-    scheme: "exact",
-    x402Version: 2,
-    resource: entry.meta.url,
-    paidAt: new Date(entry.at).toISOString(),
-    ...(entry.paymentId ? { paymentId: entry.paymentId } : {}),
+    ...receiptFromEntry(entry, findAsset(rt.assets, entry.meta.network, entry.meta.asset), "unconfirmed"),
     note:
       entry.status === "signed"
         ? "signed, but the server process stopped before the outcome was recorded; it may have settled"

@@ -2,7 +2,7 @@ import type { HistoryEntry } from "../budget/types.js";
 import { explorerUrl } from "../chains/index.js";
 import type { AssetInfo } from "../chains/types.js";
 import { formatDecimal } from "../money.js";
-import type { Receipt } from "../payment/receipt.js";
+import { receiptFromEntry, type Receipt } from "../payment/receipt.js";
 
 /**
  * The receipt of a payment whose settlement reconciliation read on-chain: the one the ledger
@@ -11,23 +11,8 @@ import type { Receipt } from "../payment/receipt.js";
  */
 export function reconciledReceipt(entry: HistoryEntry, asset: AssetInfo | undefined, change: { status: "verified" | "mismatch"; transaction: string; amountAtomic: bigint; note?: string }): Receipt {
   const decimals = asset?.decimals ?? 0;
-  const base: Receipt = entry.receipt ?? {
-    status: change.status,
-    amount: formatDecimal(entry.meta.amountAtomic, decimals),
-    amountAtomic: entry.meta.amountAtomic.toString(),
-    asset: entry.meta.asset,
-    symbol: asset?.symbol ?? "",
-    network: entry.meta.network,
-    payTo: entry.meta.payTo,
-    payer: entry.payer ?? "",
-    transaction: null,
-    explorerUrl: null,
-    // No receipt tells the scheme: only upto can take less than it signed.
-    scheme: change.amountAtomic < entry.meta.amountAtomic ? "upto" : "exact",
-    x402Version: 2,
-    resource: entry.meta.url,
-    paidAt: new Date(entry.at).toISOString(),
-  };
+  // No line records the scheme: only upto can take less than it signed.
+  const base: Receipt = entry.receipt ?? receiptFromEntry(entry, asset, change.status, change.amountAtomic < entry.meta.amountAtomic ? "upto" : "exact");
   // The old note explained why it was not verified; a new one is given when it still is not.
   const rest: Receipt = { ...base };
   delete rest.note;

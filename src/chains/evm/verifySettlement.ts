@@ -3,31 +3,10 @@ import { getAddress, parseEventLogs } from "viem/utils";
 import type { Verification } from "../types.js";
 import { decodeProxySettle } from "./permit2/decodeProxySettle.js";
 import type { PublicClients } from "./publicClients.js";
+import { authorizationUsedEvent, transferEvent } from "./tokenEvents.js";
 
-/** The ERC-20 Transfer event (viem's erc20Abi lives in its root entry point, which start-up does not load). */
-const transferEventAbi = [
-  {
-    type: "event",
-    name: "Transfer",
-    inputs: [
-      { indexed: true, name: "from", type: "address" },
-      { indexed: true, name: "to", type: "address" },
-      { indexed: false, name: "value", type: "uint256" },
-    ],
-  },
-] as const;
-
-/** EIP-3009's proof of use: emitted by the token when an authorization is consumed. */
-const authorizationUsedEventAbi = [
-  {
-    type: "event",
-    name: "AuthorizationUsed",
-    inputs: [
-      { indexed: true, name: "authorizer", type: "address" },
-      { indexed: true, name: "nonce", type: "bytes32" },
-    ],
-  },
-] as const;
+const transferEventAbi = [transferEvent] as const;
+const authorizationUsedEventAbi = [authorizationUsedEvent] as const;
 
 /**
  * What ties a transaction to one signed authorization, by the scheme that signed it. A

@@ -1,27 +1,9 @@
 import type { Address, Hex } from "viem";
 import type { ChainReader } from "../publicClients.js";
+import { authorizationUsedEvent, transferEvent } from "../tokenEvents.js";
 
 /** Blocks per eth_getLogs call: within what public RPCs accept. */
 const LOG_RANGE = 5_000n;
-
-export const transferEvent = {
-  type: "event",
-  name: "Transfer",
-  inputs: [
-    { indexed: true, name: "from", type: "address" },
-    { indexed: true, name: "to", type: "address" },
-    { indexed: false, name: "value", type: "uint256" },
-  ],
-} as const;
-
-export const authorizationUsedEvent = {
-  type: "event",
-  name: "AuthorizationUsed",
-  inputs: [
-    { indexed: true, name: "authorizer", type: "address" },
-    { indexed: true, name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 export interface TokenTransferLog {
   transaction: Hex;
