@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,5 +125,17 @@ describe("x402-wallet-mcp dashboard", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await page.getByTestId("cap-day").getByTestId("spent").textContent()).toBe("0.03");
     await expect.poll(() => page.getByTestId("balance").textContent(), { timeout: 8_000 }).toBe("4.97 USDC");
+  });
+
+  it("shows a payment reconciliation found expired as such, and takes it out of the day", async () => {
+    // What `ledger reconcile` appends once the chain proves an authorization expired unused.
+    const lines = readFileSync(ledger, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; id: string; url?: string });
+    const id = lines.find((l) => l.type === "reserve" && l.url?.endsWith("?again=1"))!.id;
+    appendFileSync(ledger, `${JSON.stringify({ type: "expired", id, at: Date.now(), reason: "validBefore passed and authorizationState shows it unused" })}\n`);
+    const receipt = page.getByTestId("receipt").first();
+    await expect.poll(() => receipt.getAttribute("data-status"), { timeout: 8_000, interval: 250 }).toBe("expired");
+    expect(await receipt.textContent()).toContain("expired unused");
+    expect(await page.getByTestId("cap-day").getByTestId("spent").textContent()).toBe("0.02");
+    await screenshot(page, "dashboard-expired.png");
   });
 });

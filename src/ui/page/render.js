@@ -198,7 +198,7 @@ function receiptsSection(history) {
 }
 
 function statusLabel(status) {
-  return status === "verified" ? "✓ verified" : status === "mismatch" ? "✗ mismatch" : status === "rejected" ? "✗ rejected" : status === "unconfirmed" ? "? unconfirmed" : status;
+  return status === "verified" ? "✓ verified" : status === "mismatch" ? "✗ mismatch" : status === "rejected" ? "✗ rejected" : status === "unconfirmed" ? "? unconfirmed" : status === "expired" ? "expired unused" : status;
 }
 
 function hostOf(url) {
