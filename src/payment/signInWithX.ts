@@ -83,10 +83,18 @@ export async function signInWithX(
   return { response, signIn: { address: signer.address, chainId, transaction: payment.receipt?.transaction ?? null } };
 }
 
+/**
+ * How many of the host's latest payments are looked through for one to this resource: the
+ * spending index answers these without reading the ledger's whole period (a full history
+ * read of a large ledger took over a second, on the way to every payment this server asks
+ * for). An older payment past them is not found, and the call pays as it would without sign-in.
+ */
+const PAYMENTS_LOOKED_AT = 500;
+
 /** This owner's settled payments for the resource at `url` within `siwx.rememberDays`, newest first. */
 async function paidBefore(rt: Runtime, url: string, challenge: SignInChallenge): Promise<HistoryEntry[]> {
-  const entries = await rt.budget.history({
-    limit: Number.MAX_SAFE_INTEGER,
+  const { entries } = await rt.budget.spending({
+    limit: PAYMENTS_LOOKED_AT,
     sinceMs: Date.now() - rt.config.siwx.rememberDays * DAY_MS,
     host: new URL(url).hostname,
     agent: rt.agent?.name,

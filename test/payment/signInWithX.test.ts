@@ -43,7 +43,7 @@ async function setUp(entries: HistoryEntry[], opts: { status?: number; config?: 
   const queries: HistoryQuery[] = [];
   const sent: HttpRequest[] = [];
   const logs: string[] = [];
-  const budget = { history: async (q: HistoryQuery) => (queries.push(q), entries), close: async () => undefined } as unknown as BudgetStore;
+  const budget = { spending: async (q: HistoryQuery) => (queries.push(q), { entries, byDayAndHost: [] }), close: async () => undefined } as unknown as BudgetStore;
   const config = ConfigSchema.parse({ networks: [NETWORK], ledger: join(mkdtempSync(join(tmpdir(), "siwx-")), "ledger.jsonl"), ...opts.config });
   const base = await createRuntime({ config, account, budget, logger: { log: (_level, message) => void logs.push(message) } });
   opened.push(base);
