@@ -1,10 +1,9 @@
 import { hostMatches } from "../policy/hosts.js";
 import type { LedgerEvent } from "./ledgerEvents.js";
+import { DAY_HOURS, HOUR_MS, bucketIn, dayText, type Bucket } from "./spendingBuckets.js";
+import { BIG_USD, bucketColumns, type IndexColumns } from "./spendingIndexColumns.js";
 import { LineTable } from "./spendingLines.js";
 import type { HistoryQuery, SpendingTotal } from "./types.js";
-
-export const HOUR_MS = 3600_000;
-const DAY_HOURS = 24;
 
 /** A payment's state as foldHistory sees it, as far as the totals care. */
 const RESERVED = 0;
@@ -15,58 +14,10 @@ const EXPIRED = 2;
 const CLASS_BITS = 3;
 /** Released while reserved: left out of everything, for good. */
 const RELEASED = 4;
-/** `usd` of a row whose amount is not a safe integer: the amount is in `bigUsd`. */
-export const BIG_USD = -1;
 /** The lines foldHistory folds into the payment their id names, after its reserve line. */
 const PAYMENT_LINES: ReadonlySet<string> = new Set(["sign", "outcome", "release", "actual", "expired"]);
 /** Rows looked at from the newest before the id map is built: where a late line's payment almost always is. */
 const RECENT_ROWS = 4096;
-
-/** Per UTC hour (or day), host and agent: what foldHistory's entries reserved in it add up to. */
-interface Bucket {
-  /** The hour (or day) since the epoch. */
-  period: number;
-  /** Its length in hours: 1 or 24. */
-  hours: number;
-  host: number;
-  agent: number;
-  micros: bigint;
-  payments: number;
-  /** The newest counted row (file order of its reserve line), -1 when none counts. */
-  latest: number;
-}
-
-
-/** The columns of the index, for the totals file. */
-export interface IndexColumns {
-  covered: number;
-  rows: number;
-  at: Float64Array<ArrayBuffer>;
-  usd: Float64Array<ArrayBuffer>;
-  host: Uint32Array<ArrayBuffer>;
-  agent: Uint32Array<ArrayBuffer>;
-  state: Uint8Array<ArrayBuffer>;
-  lastLine: Int32Array<ArrayBuffer>;
-  lines: LineTable;
-  hosts: string[];
-  /** Index 0 is "no agent". */
-  agents: string[];
-  bigUsd: [number, string][];
-  buckets: number;
-  bucketHour: Float64Array<ArrayBuffer>;
-  /** BIG_USD where the sum is past 2^53: it is in `bigBuckets`. */
-  bucketMicros: Float64Array<ArrayBuffer>;
-  bucketHost: Uint32Array<ArrayBuffer>;
-  bucketAgent: Uint32Array<ArrayBuffer>;
-  bucketPayments: Uint32Array<ArrayBuffer>;
-  bucketLatest: Int32Array<ArrayBuffer>;
-  bigBuckets: [number, string][];
-  ids: () => string[];
-  /** Whether the rows' times never go down: the hour `since` cuts is then found by binary search. */
-  inTimeOrder: boolean;
-  /** Gives back what the lazy parts read from (the totals file's descriptor). */
-  release?: () => void;
-}
 
 export interface IndexAnswer {
   /** The newest matching rows, newest first: their lines make the entries. */
@@ -439,38 +390,6 @@ export class SpendingIndex {
   }
 }
 
-function bucketColumns(buckets: Bucket[]): Pick<IndexColumns, "buckets" | "bucketHour" | "bucketMicros" | "bucketHost" | "bucketAgent" | "bucketPayments" | "bucketLatest" | "bigBuckets"> {
-  const n = buckets.length;
-  const columns = {
-    buckets: n,
-    bucketHour: new Float64Array(n),
-    bucketMicros: new Float64Array(n),
-    bucketHost: new Uint32Array(n),
-    bucketAgent: new Uint32Array(n),
-    bucketPayments: new Uint32Array(n),
-    bucketLatest: new Int32Array(n),
-    bigBuckets: [] as [number, string][],
-  };
-  buckets.forEach((b, i) => {
-    columns.bucketHour[i] = b.period;
-    columns.bucketHost[i] = b.host;
-    columns.bucketAgent[i] = b.agent;
-    columns.bucketPayments[i] = b.payments;
-    columns.bucketLatest[i] = b.latest;
-    if (b.micros <= BigInt(Number.MAX_SAFE_INTEGER)) columns.bucketMicros[i] = Number(b.micros);
-    else {
-      columns.bucketMicros[i] = BIG_USD;
-      columns.bigBuckets.push([i, b.micros.toString()]);
-    }
-  });
-  return columns;
-}
-
-/** Hosts and agents are indexes below 2^21 each (a ledger with more is beyond any wallet). */
-function bucketKey(host: number, agent: number): number {
-  return host * 2 ** 21 + agent;
-}
-
 function intern(list: string[], index: Map<string, number>, value: string): number {
   let i = index.get(value);
   if (i === undefined) {
@@ -478,23 +397,6 @@ function intern(list: string[], index: Map<string, number>, value: string): numb
     index.set(value, i);
   }
   return i;
-}
-
-function bucketIn(periods: Map<number, Map<number, Bucket>>, period: number, hours: number, host: number, agent: number): Bucket {
-  let inPeriod = periods.get(period);
-  if (!inPeriod) periods.set(period, (inPeriod = new Map()));
-  const key = bucketKey(host, agent);
-  let bucket = inPeriod.get(key);
-  if (!bucket) inPeriod.set(key, (bucket = { period, hours, host, agent, micros: 0n, payments: 0, latest: -1 }));
-  return bucket;
-}
-
-const dayTexts = new Map<number, string>();
-/** A UTC day since the epoch, as spendingReport writes it. */
-function dayText(day: number): string {
-  let text = dayTexts.get(day);
-  if (text === undefined) dayTexts.set(day, (text = new Date(day * DAY_HOURS * HOUR_MS).toISOString().slice(0, 10)));
-  return text;
 }
 
 function grow<T extends Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(array: T, size: number): T {

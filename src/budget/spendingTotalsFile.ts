@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
-import { BIG_USD, HOUR_MS, SpendingIndex, type IndexColumns } from "./spendingIndex.js";
+import { HOUR_MS } from "./spendingBuckets.js";
+import { SpendingIndex } from "./spendingIndex.js";
+import { BIG_USD, type IndexColumns } from "./spendingIndexColumns.js";
 import { LINE_RECORD_BYTES, LineTable } from "./spendingLines.js";
 
 const FORMAT = "x402-wallet spending totals";
