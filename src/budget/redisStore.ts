@@ -2,9 +2,7 @@ import { randomUUID } from "node:crypto";
 import { CodedError, ErrorCode, isCodedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { formatUsd } from "../money.js";
-import { externalEventOf, parseLedgerLine, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
-import { foldHistory } from "./ledgerHistory.js";
-import { spendingOf } from "./spendingOf.js";
+import { externalEventOf, reserveEventOf, type LedgerEvent } from "./ledgerEvents.js";
 import {
   checkClockSkew,
   checkServerSettings,
@@ -20,16 +18,15 @@ import {
   type RedisClient,
 } from "./redisConnection.js";
 import type { PaymentToImport } from "./paymentsToImport.js";
-import { COMMIT, EXPIRE, IMPORT, LEDGER_FIELD, RECORD_EXTERNAL, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
+import { readHistory, readSpending } from "./redisLedgerStream.js";
+import { COMMIT, EXPIRE, IMPORT, RECORD_EXTERNAL, RECORD_SIGNED, RELEASE, RESERVE, SETTLE_ACTUAL, USAGE } from "./redisScripts.js";
 import {
   amount,
   asArray,
   capsArgs,
-  fieldValue,
   normalizeHost,
   normalizePattern,
   optionalName,
-  previousStreamId,
   refusal,
   toMicros,
   walletKeys,
@@ -54,8 +51,6 @@ import type {
  * so trimming it never loosens a cap.
  */
 export const LEDGER_MAX_EVENTS = 100_000;
-
-const HISTORY_PAGE = 500;
 
 const SCRIPTS = {
   reserve: scriptOf(RESERVE),
@@ -278,48 +273,14 @@ export class RedisBudgetStore implements BudgetStore {
     });
   }
 
-  /**
-   * Reads the ledger stream newest first, page by page, back to the first event older than
-   * `sinceMs` (as the file store reads its tail), and stops early once `limit` payments are
-   * known for certain: a payment's later events are always newer than its reserve.
-   */
+  /** The ledger stream folded into payments, newest first (redisLedgerStream.ts). */
   history(query: HistoryQuery): Promise<HistoryEntry[]> {
-    return this.guard("reading the history", "Nothing was paid.", async () => {
-      const newestFirst: LedgerEvent[] = [];
-      let unreadable = 0;
-      let end = "+";
-      for (;;) {
-        const page = await this.redis.xrevrange(this.ledgerKey, end, "-", "COUNT", HISTORY_PAGE);
-        let reachedOld = false;
-        for (const [, fields] of page) {
-          const event = parseLedgerLine(fieldValue(fields, LEDGER_FIELD) ?? "");
-          if (!event) {
-            unreadable++;
-            continue;
-          }
-          if (event.at < query.sinceMs) {
-            reachedOld = true;
-            break;
-          }
-          newestFirst.push(event);
-        }
-        const last = page.at(-1)?.[0];
-        const before = last === undefined ? undefined : previousStreamId(last);
-        if (reachedOld || page.length < HISTORY_PAGE || before === undefined) break;
-        const known = foldHistory([...newestFirst].reverse(), query);
-        if (known.length >= query.limit) return known;
-        end = before;
-      }
-      if (unreadable > 0) {
-        this.options.logger.log("warning", `the Redis ledger stream ${this.ledgerKey} has ${unreadable} unreadable entr${unreadable === 1 ? "y" : "ies"}; they were skipped`);
-      }
-      return foldHistory(newestFirst.reverse(), query);
-    });
+    return this.guard("reading the history", "Nothing was paid.", () => readHistory(this.redis, this.ledgerKey, query, this.options.logger));
   }
 
-  /** Folds the stream over the whole period, as `history` does: no totals are kept in Redis for it yet. */
-  async spending(query: HistoryQuery): Promise<Spending> {
-    return spendingOf(await this.history({ ...query, limit: Number.MAX_SAFE_INTEGER }), query.limit);
+  /** The whole period's stream folded into totals (redisLedgerStream.ts). */
+  spending(query: HistoryQuery): Promise<Spending> {
+    return this.guard("reading the history", "Nothing was paid.", () => readSpending(this.redis, this.ledgerKey, query, this.options.logger));
   }
 
   /**
